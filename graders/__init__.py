@@ -1,0 +1,1 @@
+"""nngrade: graders for neural-network coursework."""
