@@ -1,0 +1,131 @@
+"""Digit data sets read from local files only: MNIST in IDX form, and scikit-learn's digits.
+
+Nothing is ever downloaded. MNIST comes from a directory the user names; without one, the
+offline default is the 8x8 handwritten digits set that scikit-learn ships inside its wheel.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# IDX type codes (third byte of the magic number) -> big-endian numpy dtype.
+_IDX_DTYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+# Base names of the four official files; each may also be present with a .gz suffix.
+MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+class DataError(Exception):
+    """A data file is missing or malformed; the message says which file and what is wrong."""
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an IDX file (gzipped or not) into an array of its declared shape and native-endian dtype."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            raw = fh.read()
+    except (OSError, EOFError) as exc:
+        raise DataError(f"cannot read {path}: {exc}") from exc
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise DataError(f"{path} is not an IDX file (bad magic number)")
+    dtype = _IDX_DTYPES[raw[2]]
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: truncated IDX header")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise DataError(
+            f"{path}: header declares shape {shape} ({expected} bytes) but holds {len(raw) - header}"
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _find(directory: Path, base: str) -> Path | None:
+    for name in (base, base + ".gz"):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def load_mnist(directory: str | os.PathLike[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The MNIST splits present in `directory`: {"train"|"test": (images (N, 28, 28) uint8, labels (N,))}."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataError(f"MNIST directory {directory} does not exist")
+    splits = {}
+    for split, (images_name, labels_name) in MNIST_FILES.items():
+        images_path, labels_path = _find(directory, images_name), _find(directory, labels_name)
+        if images_path is None or labels_path is None:
+            continue
+        images, labels = read_idx(images_path), read_idx(labels_path)
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise DataError(
+                f"{directory}: {split} images {images.shape} and labels {labels.shape} do not match"
+            )
+        splits[split] = (images, labels.astype(np.int64))
+    if not splits:
+        wanted = ", ".join(f"{n}[.gz]" for pair in MNIST_FILES.values() for n in pair)
+        raise DataError(f"no MNIST files in {directory}; expected some of: {wanted}")
+    return splits
+
+
+def load_sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 handwritten 8x8 digits: images (N, 8, 8) float64 in 0..16, labels (N,)."""
+    from sklearn.datasets import load_digits  # imported late: it costs about a second
+
+    bunch = load_digits()
+    return bunch.images, bunch.target.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Flattened, standardised train and dev sets: x (N, D) float32, y (N,) int64."""
+
+    train_x: np.ndarray
+    train_y: np.ndarray
+    dev_x: np.ndarray
+    dev_y: np.ndarray
+    source: str
+
+
+def train_dev_split(
+    images: np.ndarray, labels: np.ndarray, n_train: int, n_dev: int, seed: int = 0, source: str = ""
+) -> Split:
+    """Shuffle with RandomState(seed), take n_train then n_dev rows, flatten, standardise.
+
+    One global mean and standard deviation, taken over the training part only, as in the hw2
+    handout, so dev data never leaks into the normalisation.
+    """
+    if n_train + n_dev > len(images):
+        raise DataError(f"asked for {n_train} + {n_dev} examples but only {len(images)} are available")
+    order = np.random.RandomState(seed).permutation(len(images))
+    flat = images.reshape(len(images), -1).astype(np.float64)
+    train = flat[order[:n_train]]
+    dev = flat[order[n_train : n_train + n_dev]]
+    mean, std = train.mean(), train.std()
+    return Split(
+        train_x=((train - mean) / std).astype(np.float32),
+        train_y=labels[order[:n_train]],
+        dev_x=((dev - mean) / std).astype(np.float32),
+        dev_y=labels[order[n_train : n_train + n_dev]],
+        source=source,
+    )

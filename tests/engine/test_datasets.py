@@ -1,0 +1,79 @@
+"""IDX reading and the train/dev split, on files written here byte by byte."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from graders.engine.datasets import DataError, load_mnist, read_idx, train_dev_split
+
+
+def write_idx(path, array, code=0x08, compress=False):
+    header = bytes([0, 0, code, array.ndim]) + b"".join(struct.pack(">I", n) for n in array.shape)
+    data = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+    with (gzip.open if compress else open)(path, "wb") as fh:
+        fh.write(data)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_read_idx_round_trip(tmp_path, compress):
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    path = tmp_path / ("x.gz" if compress else "x")
+    write_idx(path, images, compress=compress)
+    got = read_idx(path)
+    assert got.dtype == np.uint8
+    np.testing.assert_array_equal(got, images)
+
+
+def test_read_idx_big_endian_ints(tmp_path):
+    values = np.array([1, -2, 70000], dtype=np.int32)
+    write_idx(tmp_path / "i", values, code=0x0C)
+    np.testing.assert_array_equal(read_idx(tmp_path / "i"), values)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "bad magic"),
+        (b"PK\x03\x04junk", "bad magic"),
+        (bytes([0, 0, 8, 1, 0, 0, 0, 5, 1, 2]), "holds 2"),
+    ],
+)
+def test_read_idx_rejects_malformed_files(tmp_path, content, message):
+    path = tmp_path / "bad"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        read_idx(path)
+
+
+def test_read_idx_reports_a_corrupt_gzip(tmp_path):
+    path = tmp_path / "bad.gz"
+    path.write_bytes(b"not gzip at all")
+    with pytest.raises(DataError, match="cannot read"):
+        read_idx(path)
+
+
+def test_load_mnist_checks_images_and_labels_agree(tmp_path):
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((3, 2, 2), dtype=np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(4, dtype=np.uint8), compress=True)
+    with pytest.raises(DataError, match="do not match"):
+        load_mnist(tmp_path)
+
+
+def test_split_standardises_with_training_statistics_only():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(50, 4, 4)).astype(np.uint8)
+    labels = np.arange(50) % 10
+    split = train_dev_split(images, labels, 30, 20, seed=0)
+    assert split.train_x.shape == (30, 16) and split.dev_x.shape == (20, 16)
+    assert split.train_x.dtype == np.float32
+    assert float(split.train_x.mean()) == pytest.approx(0, abs=1e-6)
+    assert float(split.train_x.std()) == pytest.approx(1, rel=1e-5)
+    # Every example lands in exactly one part, with its own label.
+    order = np.random.RandomState(0).permutation(50)
+    np.testing.assert_array_equal(np.concatenate([split.train_y, split.dev_y]), labels[order])
+    with pytest.raises(DataError, match="only 50"):
+        train_dev_split(images, labels, 40, 20)

@@ -1,0 +1,63 @@
+"""Who may import what (shared/STYLE.md), proved by parsing every module's imports."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+STDLIB = set(sys.stdlib_module_names) | {"__future__"}
+
+
+def imported_roots(path: Path) -> set[str]:
+    """Top-level package names of every import statement in the file (absolute imports only)."""
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module)
+    return roots
+
+
+def modules(folder: str) -> list[Path]:
+    return sorted((REPO / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", modules("graders/engine"), ids=lambda p: p.name)
+def test_engine_imports_no_reference_and_no_assignment(path):
+    for name in imported_roots(path):
+        root = name.split(".")[0]
+        assert root != "reference", f"{path.name} imports {name}"
+        if root == "graders":
+            assert name == "graders" or name.startswith("graders.engine"), f"{path.name} imports {name}"
+        else:
+            allowed = STDLIB | {
+                "numpy",
+                "nbformat",
+                "nbconvert",
+                "jsonschema",
+                "pytest",
+                "rich",
+                "yaml",
+                "sklearn",
+            }
+            assert root in allowed, f"{path.name} imports undeclared {name}"
+
+
+@pytest.mark.parametrize("path", modules("reference"), ids=lambda p: p.name)
+def test_reference_imports_numpy_and_the_standard_library(path):
+    for name in imported_roots(path):
+        root = name.split(".")[0]
+        # torch is allowed only for the exercise that is about torch (the slope experiment).
+        allowed = (
+            STDLIB | {"numpy", "reference"} | ({"torch"} if path.name == "gradient_descent.py" else set())
+        )
+        assert root in allowed, f"{path.name} imports {name}"
+
+
+def test_engine_modules_exist():
+    assert modules("graders/engine"), "no engine modules found: the layering test would prove nothing"
