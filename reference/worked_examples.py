@@ -1,9 +1,9 @@
-"""The three hand-worked 2-2-2 networks of the seeds, as vectorised numpy forward and backward passes.
+"""The three hand-worked 2-2-2 networks of the seeds, computed with the layers of reference.layers.
 
 All three share one shape. A batch of inputs x (N, D) goes through an affine layer with weights
 W (D, H) and bias b, a hidden activation gives h (N, H), a second affine layer with weights V (H, K)
 and bias c gives the output pre-activation s (N, K), and an optional output activation gives y (N, K).
-The loss is E = 1/2 * sum over all entries of (y - t)^2.
+The loss is E = 1/2 * sum over all entries of (y - t)^2, which is reference.layers.mse_forward.
 
 W[i, j] is the weight from input i to hidden unit j and V[j, k] the weight from hidden unit j to
 output k. A bias of shape (H,) gives each unit its own bias; a bias of shape () is one number shared
@@ -20,70 +20,51 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from reference.layers import (
+    Cache,
+    affine_backward,
+    affine_forward,
+    mse_backward,
+    mse_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+)
+
 # --------------------------------------------------------------------------------------------------
-# Layers: each forward with its backward right below it.
+# The two pieces reference.layers does not have: a bias that may be shared, and no activation.
 
 
-def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """x (N, D), w (D, M), b (M,) or () -> x @ w + b, shape (N, M)."""
-    return x @ w + b
+def _affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Cache]:
+    """affine_forward for x (N, D), w (D, M) and b (M,) or a shared () bias -> out (N, M)."""
+    # A shared bias is the same number added to each of the M units.
+    out, cache = affine_forward(x, w, np.broadcast_to(b, (w.shape[1],)))
+    return out, (cache, b.ndim == 0)
 
 
-def affine_backward(
-    dout: np.ndarray, x: np.ndarray, w: np.ndarray, b: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """dout (N, M) -> (dx (N, D), dw (D, M), db shaped like b)."""
-    dx = dout @ w.T
-    dw = x.T @ dout
-    # A shared bias feeds every unit of every example, so it collects all of their gradients.
-    db = dout.sum(axis=0) if b.ndim == 1 else dout.sum()
-    return dx, dw, np.asarray(db, dtype=np.float64)
+def _affine_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """affine_backward for dout (N, M) -> dx (N, D), dw (D, M), db shaped like the forward's b."""
+    layer_cache, shared = cache
+    dx, dw, db = affine_backward(dout, layer_cache)
+    # A shared bias feeds every unit, so it collects all of their gradients.
+    return dx, dw, (np.asarray(db.sum()) if shared else db)
 
 
-def relu_forward(a: np.ndarray) -> np.ndarray:
-    """Elementwise max(a, 0); a (N, M)."""
-    return np.maximum(a, 0.0)
+def _identity_forward(x: np.ndarray) -> tuple[np.ndarray, Cache]:
+    """No activation: x (N, M) unchanged."""
+    return x, ()
 
 
-def relu_backward(dout: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """dout, a, out (N, M); slope 1 where a > 0 and 0 elsewhere (the seeds' step function, 0 at a = 0)."""
-    return dout * (a > 0)
-
-
-def sigmoid_forward(a: np.ndarray) -> np.ndarray:
-    """Elementwise 1 / (1 + exp(-a)); a (N, M)."""
-    return 1.0 / (1.0 + np.exp(-a))
-
-
-def sigmoid_backward(dout: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """dout, a, out (N, M); uses the output, since the sigmoid's slope is out (1 - out)."""
-    return dout * out * (1.0 - out)
-
-
-def identity_forward(a: np.ndarray) -> np.ndarray:
-    """No activation: returns a (N, M) unchanged."""
-    return a
-
-
-def identity_backward(dout: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _identity_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
     """dout (N, M) passes straight through."""
     return dout
-
-
-def half_sse_forward(y: np.ndarray, t: np.ndarray) -> float:
-    """E = 1/2 * sum of (y - t)^2 over every entry; y, t (N, K)."""
-    return float(0.5 * np.sum((y - t) ** 2))
-
-
-def half_sse_backward(y: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """dE/dy = y - t, shape (N, K); the 1/2 cancels the square's 2."""
-    return y - t
 
 
 ACTIVATIONS = {
     "relu": (relu_forward, relu_backward),
     "sigmoid": (sigmoid_forward, sigmoid_backward),
-    "identity": (identity_forward, identity_backward),
+    "identity": (_identity_forward, _identity_backward),
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -120,28 +101,34 @@ class TwoLayerNet:
 
 
 def network_forward(net: TwoLayerNet, x: np.ndarray, t: np.ndarray) -> dict:
-    """x (N, D), t (N, K) -> cache with a, h (N, H), s, y (N, K) and the float loss E."""
+    """x (N, D), t (N, K) -> a, h (N, H), s, y (N, K), the float loss E and each layer's cache."""
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     t = np.atleast_2d(np.asarray(t, dtype=np.float64))
-    hidden_fwd, _ = ACTIVATIONS[net.hidden]
-    output_fwd, _ = ACTIVATIONS[net.output]
-    a = affine_forward(x, net.w, net.b)
-    h = hidden_fwd(a)
-    s = affine_forward(h, net.v, net.c)
-    y = output_fwd(s)
-    return {"x": x, "t": t, "a": a, "h": h, "s": s, "y": y, "loss": half_sse_forward(y, t)}
+    a, first = _affine_forward(x, net.w, net.b)
+    h, hidden = ACTIVATIONS[net.hidden][0](a)
+    s, second = _affine_forward(h, net.v, net.c)
+    y, output = ACTIVATIONS[net.output][0](s)
+    loss, mse = mse_forward(y, t)
+    caches = {"first": first, "hidden": hidden, "second": second, "output": output, "mse": mse}
+    return {"a": a, "h": h, "s": s, "y": y, "loss": float(loss), "caches": caches}
 
 
 def network_backward(net: TwoLayerNet, cache: dict) -> dict:
     """Gradients of E from a ``network_forward`` cache: dy, ds (N, K), dh, da (N, H), dx, dw, db, dv, dc."""
-    _, hidden_bwd = ACTIVATIONS[net.hidden]
-    _, output_bwd = ACTIVATIONS[net.output]
-    dy = half_sse_backward(cache["y"], cache["t"])
-    ds = output_bwd(dy, cache["s"], cache["y"])
-    dh, dv, dc = affine_backward(ds, cache["h"], net.v, net.c)
-    da = hidden_bwd(dh, cache["a"], cache["h"])
-    dx, dw, db = affine_backward(da, cache["x"], net.w, net.b)
+    caches = cache["caches"]
+    dy = mse_backward(1.0, caches["mse"])
+    ds = ACTIVATIONS[net.output][1](dy, caches["output"])
+    dh, dv, dc = _affine_backward(ds, caches["second"])
+    da = ACTIVATIONS[net.hidden][1](dh, caches["hidden"])
+    dx, dw, db = _affine_backward(da, caches["first"])
     return {"dy": dy, "ds": ds, "dv": dv, "dc": dc, "dh": dh, "da": da, "dw": dw, "db": db, "dx": dx}
+
+
+def activation_slopes(net: TwoLayerNet, cache: dict, layer: str) -> np.ndarray:
+    """d out / d in of the "hidden" (N, H) or "output" (N, K) activation, entry by entry."""
+    backward = ACTIVATIONS[getattr(net, layer)][1]
+    inputs = cache["a"] if layer == "hidden" else cache["s"]
+    return backward(np.ones_like(inputs), cache["caches"][layer])
 
 
 def sgd_step(net: TwoLayerNet, grads: dict, eta: float, update_biases: bool = True) -> TwoLayerNet:
@@ -150,6 +137,12 @@ def sgd_step(net: TwoLayerNet, grads: dict, eta: float, update_biases: bool = Tr
     if update_biases:
         changes.update(b=net.b - eta * grads["db"], c=net.c - eta * grads["dc"])
     return replace(net, **changes)
+
+
+def _forward_backward(net: TwoLayerNet, x: np.ndarray, t: np.ndarray) -> tuple[dict, dict]:
+    """One forward and one backward pass: (the forward cache, the gradients)."""
+    cache = network_forward(net, x, t)
+    return cache, network_backward(net, cache)
 
 
 def _name_entries(names: dict[str, tuple[int, ...]], array: np.ndarray, prefix: str = "", suffix: str = ""):
@@ -171,21 +164,14 @@ _UNIT_NAMES = {"1": (0,), "2": (1,)}
 
 def comp9444_net() -> TwoLayerNet:
     """The seed's initial weights, laid out as W[i, j] = w_(i+1)(j+1) and V[j, k] = v_(j+1)(k+1)."""
-    return TwoLayerNet(
-        w=[[0.5, -0.7], [0.4, -0.6]],
-        b=[-0.9, 0.7],
-        v=[[0.3, -0.6], [-0.4, -0.8]],
-        c=[-0.3, 0.2],
-        hidden="relu",
-        output="identity",
-    )
+    w, v = [[0.5, -0.7], [0.4, -0.6]], [[0.3, -0.6], [-0.4, -0.8]]
+    return TwoLayerNet(w=w, b=[-0.9, 0.7], v=v, c=[-0.3, 0.2], hidden="relu", output="identity")
 
 
 def comp9444_week2_q3(eta: float = COMP9444_ETA) -> dict[str, float]:
     """Every quantity of the week-2 backprop question: u, y, z, E, each d*, and each updated parameter."""
     net = comp9444_net()
-    cache = network_forward(net, COMP9444_X, COMP9444_T)
-    grads = network_backward(net, cache)
+    cache, grads = _forward_backward(net, COMP9444_X, COMP9444_T)
     new = sgd_step(net, grads, eta)
     out = {"E": cache["loss"]}
     for letter, key in (("u", "a"), ("y", "h"), ("z", "y")):
@@ -216,14 +202,8 @@ _MAZUR_V_NAMES = {"w5": (0, 0), "w6": (1, 0), "w7": (0, 1), "w8": (1, 1)}
 
 def mazur_net() -> TwoLayerNet:
     """The slides' initial weights with shared biases b1 = 0.35 (hidden) and b2 = 0.60 (output)."""
-    return TwoLayerNet(
-        w=[[0.15, 0.25], [0.20, 0.30]],
-        b=0.35,
-        v=[[0.40, 0.50], [0.45, 0.55]],
-        c=0.60,
-        hidden="sigmoid",
-        output="sigmoid",
-    )
+    w, v = [[0.15, 0.25], [0.20, 0.30]], [[0.40, 0.50], [0.45, 0.55]]
+    return TwoLayerNet(w=w, b=0.35, v=v, c=0.60, hidden="sigmoid", output="sigmoid")
 
 
 def mazur_train(steps: int, eta: float = MAZUR_ETA) -> tuple[TwoLayerNet, np.ndarray, float]:
@@ -232,7 +212,7 @@ def mazur_train(steps: int, eta: float = MAZUR_ETA) -> tuple[TwoLayerNet, np.nda
         raise ValueError(f"steps must be a non-negative int, got {steps!r}")
     net = mazur_net()
     for _ in range(steps):
-        grads = network_backward(net, network_forward(net, MAZUR_X, MAZUR_T))
+        _, grads = _forward_backward(net, MAZUR_X, MAZUR_T)
         net = sgd_step(net, grads, eta, update_biases=False)
     cache = network_forward(net, MAZUR_X, MAZUR_T)
     return net, cache["y"], cache["loss"]
@@ -241,16 +221,17 @@ def mazur_train(steps: int, eta: float = MAZUR_ETA) -> tuple[TwoLayerNet, np.nda
 def mazur_slides(eta: float = MAZUR_ETA) -> dict[str, float]:
     """Every quantity the slides derive for one step: net/out values, errors, deltas, gradients, updates."""
     net = mazur_net()
-    cache = network_forward(net, MAZUR_X, MAZUR_T)
-    grads = network_backward(net, cache)
+    cache, grads = _forward_backward(net, MAZUR_X, MAZUR_T)
     new = sgd_step(net, grads, eta, update_biases=False)
     y, h = cache["y"][0], cache["h"][0]
+    hidden_slopes = activation_slopes(net, cache, "hidden")[0]
+    output_slopes = activation_slopes(net, cache, "output")[0]
     out = {"E_total": cache["loss"]}
     for unit, j in (("h1", 0), ("h2", 1)):
         out[f"net_{unit}"] = float(cache["a"][0, j])
         out[f"out_{unit}"] = float(h[j])
         out[f"dE_dout_{unit}"] = float(grads["dh"][0, j])
-        out[f"dout_{unit}_dnet_{unit}"] = float(h[j] * (1.0 - h[j]))
+        out[f"dout_{unit}_dnet_{unit}"] = float(hidden_slopes[j])
         out[f"delta_{unit}"] = float(grads["da"][0, j])
     # contributions[j, k]: how output k's error reaches hidden unit j (delta_ok times the joining weight).
     contributions = grads["ds"][0][None, :] * net.v
@@ -259,7 +240,7 @@ def mazur_slides(eta: float = MAZUR_ETA) -> dict[str, float]:
         out[f"out_{unit}"] = float(y[k])
         out[f"E_{unit}"] = float(0.5 * (MAZUR_T[0, k] - y[k]) ** 2)
         out[f"dE_dout_{unit}"] = float(grads["dy"][0, k])
-        out[f"dout_{unit}_dnet_{unit}"] = float(y[k] * (1.0 - y[k]))
+        out[f"dout_{unit}_dnet_{unit}"] = float(output_slopes[k])
         out[f"delta_{unit}"] = float(grads["ds"][0, k])
         out[f"dE_{unit}_dout_h1"] = float(contributions[0, k])
         out[f"dE_{unit}_dout_h2"] = float(contributions[1, k])
@@ -291,21 +272,14 @@ _EXAM_V_NAMES = {f"w{j + 2}{k}": (j - 1, k - 1) for j in (1, 2) for k in (1, 2)}
 
 def exam_net() -> TwoLayerNet:
     """The exam table's weights and biases in the W, V layout described above."""
-    return TwoLayerNet(
-        w=[[1.0, -0.5], [0.5, -1.0]],
-        b=[0.5, -0.5],
-        v=[[0.5, -1.0], [-0.5, 1.0]],
-        c=[-1.0, 0.5],
-        hidden="relu",
-        output="identity",
-    )
+    w, v = [[1.0, -0.5], [0.5, -1.0]], [[0.5, -1.0], [-0.5, 1.0]]
+    return TwoLayerNet(w=w, b=[0.5, -0.5], v=v, c=[-1.0, 0.5], hidden="relu", output="identity")
 
 
 def exam_two_layer(lr: float = EXAM_LR) -> dict[str, float]:
     """Forward values, the loss, dMSE for every weight and bias, and w21 after one step of rate lr."""
     net = exam_net()
-    cache = network_forward(net, EXAM_X, EXAM_T)
-    grads = network_backward(net, cache)
+    cache, grads = _forward_backward(net, EXAM_X, EXAM_T)
     out = {"MSE": cache["loss"]}
     out.update(_name_entries({"h1": (0, 0), "h2": (0, 1)}, cache["a"]))
     out.update(_name_entries({"h3": (0, 0), "h4": (0, 1)}, cache["h"]))
@@ -316,7 +290,7 @@ def exam_two_layer(lr: float = EXAM_LR) -> dict[str, float]:
     out.update(_name_entries(_EXAM_V_NAMES, grads["dv"], prefix="dMSE_d"))
     out.update(_name_entries({"b1": (0,), "b2": (1,)}, grads["db"], prefix="dMSE_d"))
     out.update(_name_entries({"b3": (0,), "b4": (1,)}, grads["dc"], prefix="dMSE_d"))
-    slopes = relu_backward(np.ones_like(cache["a"]), cache["a"], cache["h"])
+    slopes = activation_slopes(net, cache, "hidden")
     out.update(_name_entries({"dh3_dh1": (0, 0), "dh4_dh2": (0, 1)}, slopes))
     # The exam splits dMSE/dw21 into its path through o1 and its path through o2 (w21 only reaches h1).
     x2, relu_slope = EXAM_X[0, 1], out["dh3_dh1"]
