@@ -1,0 +1,457 @@
+"""Starts, limits, talks to and kills the worker; turns every failure into one SubmissionError.
+
+The grader never runs student code and never unpickles anything: it sends requests through
+the codec and gets data back. A worker that hangs is killed at its deadline; one that dies is
+restarted (and the submission reloaded) on the next call, so one bad function costs only the
+tests that use it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import secrets
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graders.engine import codec
+from graders.engine.files import safe_relative
+from graders.engine.output import Output, read_capped
+from graders.engine.processes import kill_sandbox
+
+ENGINE_DIR = Path(__file__).resolve().parent
+FRAME = struct.Struct(">Q")
+ENV_ALLOW = ("LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
+
+
+class SubmissionError(Exception):
+    """What went wrong with the student's code, worded for the student.
+
+    kind is one of: "exception", "timeout", "crash", "unsupported", "protocol", "startup".
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        error_type: str = "",
+        traceback: str = "",
+        output: Output | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.error_type = error_type
+        self.traceback = traceback
+        self.output = output or Output("", "")
+
+
+class SandboxUnavailable(Exception):
+    """The sandbox cannot run on this machine as configured; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Limits for one submission's worker; every value has a safe default."""
+
+    call_timeout: float = 5.0  # seconds of wall clock per call, unless the call says otherwise
+    start_timeout: float = 60.0  # interpreter start and confinement
+    memory_bytes: int = 4 << 30  # RLIMIT_AS; torch alone reserves over 1 GB of address space
+    cpu_seconds: int = 600  # RLIMIT_CPU over the worker's whole life
+    file_bytes: int = 64 << 20  # RLIMIT_FSIZE: largest file the student may write
+    open_files: int = 256
+    processes: int = 64  # RLIMIT_NPROC, applied only with a dedicated user
+    message_bytes: int = 256 << 20  # largest reply accepted from the worker
+    output_bytes: int = 8192  # captured stdout/stderr per call: half head, half tail
+    user: str | None = "nngrade-sandbox"  # None: run as ourselves even when root
+    isolate: bool = True  # private network and /tmp when root
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What the worker did with the kept statements (validated: it comes from untrusted code)."""
+
+    defined: tuple[str, ...]
+    import_problems: tuple[str, ...]
+    errors: tuple[dict, ...]  # {"origin", "type", "message", "traceback"}, all str
+
+    @classmethod
+    def from_reply(cls, value: Any) -> LoadReport:
+        value = value if type(value) is dict else {}
+
+        def strings(items: Any) -> tuple[str, ...]:
+            return tuple(x for x in items if type(x) is str) if type(items) is list else ()
+
+        errors = value.get("errors")
+        errors = [e for e in errors if type(e) is dict] if type(errors) is list else []
+        keys = ("origin", "type", "message", "traceback")
+        return cls(
+            defined=strings(value.get("defined")),
+            import_problems=strings(value.get("import_problems")),
+            errors=tuple({k: _text(e.get(k)) for k in keys} for e in errors),
+        )
+
+
+@dataclass
+class CallResult:
+    value: Any
+    output: Output
+    seconds: float
+
+
+@dataclass
+class _Process:
+    popen: subprocess.Popen
+    to_worker: int
+    from_worker: int
+    hello: dict = field(default_factory=dict)
+
+
+def sandbox_user(name: str | None) -> tuple[int, int] | None:
+    """(uid, gid) of the sandbox user, creating it when we are root and it is missing."""
+    if name is None or os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                "--user-group",
+                name,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        entry = pwd.getpwnam(name)
+    if entry.pw_uid == 0:
+        raise ValueError(f"sandbox user {name!r} is root")
+    return entry.pw_uid, entry.pw_gid
+
+
+class Sandbox:
+    """One submission's worker: `with Sandbox(files) as sb: sb.load(...); sb.call("f", x)`."""
+
+    def __init__(self, files: dict[str, bytes], config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.files = files
+        self.ids = sandbox_user(self.config.user)
+        self.marker = f"NNGRADE_SANDBOX={secrets.token_hex(8)}"
+        self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
+        self.workdir = self.root / "work"
+        self._proc: _Process | None = None
+        self._load_request: dict | None = None
+        self._drivers: dict[str, str] = {}
+        self.restarts = 0
+        self.probe: dict = {}
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill the worker and everything it started, and delete its directory."""
+        self._stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        uid = self.ids[0] if self.ids else None
+        kill_sandbox(proc.popen.pid, self.marker.encode(), uid)
+        proc.popen.wait()
+        for fd in (proc.to_worker, proc.from_worker):
+            os.close(fd)
+
+    def _prepare_dir(self) -> None:
+        # A fresh copy for every worker start: a crashed attempt leaves nothing behind.
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.workdir.mkdir(mode=0o700)
+        for name, data in self.files.items():
+            rel = safe_relative(name)
+            if rel is None:
+                raise ValueError(f"refusing to place {name!r} outside the sandbox directory")
+            target = self.workdir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        io = self.root / "io"
+        io.mkdir(mode=0o700, exist_ok=True)
+        if self.ids:
+            os.chmod(self.root, 0o711)
+            for path in [self.workdir, *self.workdir.rglob("*")]:
+                os.chown(path, *self.ids)
+
+    def _start(self) -> _Process:
+        self._prepare_dir()
+        cfg = self.config
+        limits = {
+            "as": cfg.memory_bytes,
+            "cpu": cfg.cpu_seconds,
+            "fsize": cfg.file_bytes,
+            "nofile": cfg.open_files,
+            "core": 0,
+            "nproc": cfg.processes,
+        }
+        worker_config = {
+            "limits": limits,
+            "uid": self.ids[0] if self.ids else None,
+            "gid": self.ids[1] if self.ids else None,
+            "isolate": cfg.isolate,
+        }
+        env = {k: os.environ[k] for k in ENV_ALLOW if k in os.environ}
+        env.update(
+            PATH="/usr/local/bin:/usr/bin:/bin",
+            HOME=str(self.workdir),
+            MPLBACKEND="Agg",
+            OPENBLAS_NUM_THREADS="1",
+            OMP_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+        )
+        env.setdefault("LANG", "C.UTF-8")
+        name, value = self.marker.split("=", 1)
+        env[name] = value
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        out = open(self.root / "io" / "stdout", "ab")  # append: the parent truncates between calls
+        err = open(self.root / "io" / "stderr", "ab")
+        try:
+            popen = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-I",
+                    str(ENGINE_DIR / "worker.py"),
+                    str(req_r),
+                    str(rep_w),
+                    json.dumps(worker_config),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                cwd=self.workdir,
+                env=env,
+                pass_fds=(req_r, rep_w),
+                start_new_session=True,
+                close_fds=True,
+            )
+        finally:
+            out.close()
+            err.close()
+            os.close(req_r)
+            os.close(rep_w)
+        proc = _Process(popen, req_w, rep_r)
+        self._proc = proc
+        try:
+            hello = self._receive(proc, time.monotonic() + cfg.start_timeout, "startup")
+        except SubmissionError as exc:
+            self._stop()
+            detail = read_capped(self.root / "io" / "stdout", self.root / "io" / "stderr", 4000).stderr
+            raise SandboxUnavailable(
+                f"the sandbox worker failed to start ({exc.message}):\n{detail}"
+            ) from None
+        if not hello.get("ok"):
+            self._stop()
+            raise SandboxUnavailable(f"the sandbox worker failed to start: {hello.get('error')}")
+        proc.hello = hello["value"]
+        self.probe = self._describe(proc.hello["hello"])
+        if self.probe.get("unreachable"):
+            self._stop()
+            raise SandboxUnavailable(
+                f"the sandbox user {self.config.user!r} cannot read this Python installation "
+                f"({', '.join(self.probe['unreachable'])}), so student code could not import anything. "
+                "Make the installation readable to other users (for a Python under /root: chmod o+x /root), "
+                "use a Python installed outside a private home directory, or run as a non-root user."
+            )
+        return proc
+
+    def _describe(self, report: dict) -> dict:
+        degraded = list(report.get("degraded", []))
+        if self.ids is None:
+            degraded.append("uid: student code runs as the grading user (not root, or no sandbox user)")
+        return {**report, "degraded": degraded, "user": self.config.user if self.ids else None}
+
+    def _ensure(self) -> _Process:
+        if self._proc is not None and self._proc.popen.poll() is None:
+            return self._proc
+        if self._proc is not None:  # died between calls (e.g. a background thread called os._exit)
+            self.restarts += 1
+            self._stop()
+        proc = self._start()
+        # Replay what the previous worker knew, so a restart is invisible to the grader.
+        for name, source in self._drivers.items():
+            self._roundtrip(
+                proc, {"op": "define_driver", "name": name, "source": source}, self.config.start_timeout
+            )
+        if self._load_request is not None:
+            self._roundtrip(proc, self._load_request, self.config.start_timeout)
+        return proc
+
+    # --- talking to the worker ---------------------------------------------------------------
+
+    def _send(self, proc: _Process, request: dict) -> None:
+        message = codec.encode(request)
+        data = FRAME.pack(len(message)) + message
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(proc.to_worker, view) :]
+        except BrokenPipeError:
+            raise SubmissionError(
+                "crash", "the worker process died before it could take the request"
+            ) from None
+
+    def _read(self, proc: _Process, n: int, deadline: float, what: str) -> bytes:
+        chunks, got = [], 0
+        while got < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SubmissionError("timeout", f"{what} did not finish in time")
+            ready, _, _ = select.select([proc.from_worker], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(proc.from_worker, min(n - got, 1 << 20))
+            if not chunk:
+                try:  # the pipe closes a moment before the process can be reaped
+                    code = proc.popen.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    code = None
+                raise SubmissionError(
+                    "crash", f"{what}: the process running the submission died ({_exit_reason(code)})"
+                )
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _receive(self, proc: _Process, deadline: float, what: str) -> dict:
+        (length,) = FRAME.unpack(self._read(proc, FRAME.size, deadline, what))
+        if length > self.config.message_bytes:
+            raise SubmissionError(
+                "unsupported",
+                f"{what} returned {length} bytes, over the {self.config.message_bytes} byte limit",
+            )
+        try:
+            reply = codec.decode(self._read(proc, length, deadline, what), self.config.message_bytes)
+        except codec.CodecError as exc:
+            raise SubmissionError("protocol", f"{what} sent a malformed reply ({exc})") from None
+        if type(reply) is not dict or type(reply.get("ok")) is not bool:
+            raise SubmissionError("protocol", f"{what} sent a malformed reply")
+        return reply
+
+    def _roundtrip(self, proc: _Process, request: dict, timeout: float) -> dict:
+        what = request.get("name") or request["op"]
+        try:
+            self._send(proc, request)
+            return self._receive(proc, time.monotonic() + timeout, f"`{what}`")
+        except SubmissionError:
+            self._stop()  # a timed-out or confused worker is never reused; the next call starts anew
+            self.restarts += 1
+            raise
+
+    def _request(self, request: dict, timeout: float | None) -> CallResult:
+        timeout = self.config.call_timeout if timeout is None else timeout
+        proc = self._ensure()
+        out_path, err_path = self.root / "io" / "stdout", self.root / "io" / "stderr"
+        os.truncate(out_path, 0)
+        os.truncate(err_path, 0)
+        start = time.monotonic()
+        try:
+            reply = self._roundtrip(proc, request, timeout)
+        except SubmissionError as exc:
+            exc.output = read_capped(out_path, err_path, self.config.output_bytes)
+            if exc.kind == "timeout":
+                exc.message = f"{exc.message}: stopped after {timeout:g} s (infinite loop, or far too slow?)"
+                exc.args = (exc.message,)
+            raise
+        output = read_capped(out_path, err_path, self.config.output_bytes)
+        if not reply["ok"]:
+            err = reply.get("error")
+            err = err if type(err) is dict else {}
+            kind = "unsupported" if err.get("type") == "UnsupportedReturn" else "exception"
+            raise SubmissionError(
+                kind,
+                _text(err.get("message")),
+                error_type=_text(err.get("type")),
+                traceback=_text(err.get("traceback")),
+                output=output,
+            )
+        return CallResult(reply.get("value"), output, time.monotonic() - start)
+
+    # --- the grader's API ----------------------------------------------------------------------
+
+    def load(self, submission: Any, timeout: float = 60.0) -> LoadReport:
+        """Execute a LoadedSubmission's kept statements in a fresh worker; report what happened."""
+        statements = [
+            {
+                "source": st.source,
+                "kind": st.kind,
+                "names": list(st.names),
+                "origin": st.origin,
+                "lineno": st.lineno,
+            }
+            for st in submission.statements
+        ]
+        self._load_request = {"op": "load", "statements": statements, "filename": str(submission.path)}
+        self._stop()
+        self._ensure_started_without_load()
+        return LoadReport.from_reply(self._request(self._load_request, timeout).value)
+
+    def _ensure_started_without_load(self) -> None:
+        pending, self._load_request = self._load_request, None
+        try:
+            self._ensure()
+        finally:
+            self._load_request = pending
+
+    def call(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> CallResult:
+        """Call the submission's function `name` with codec-safe arguments."""
+        return self._request({"op": "call", "name": name, "args": list(args), "kwargs": kwargs}, timeout)
+
+    def define_driver(self, name: str, source: str) -> None:
+        """Install trusted driver code (a function `name(submission_namespace, ...)`) in the worker."""
+        self._drivers[name] = source
+        self._request({"op": "define_driver", "name": name, "source": source}, self.config.start_timeout)
+
+    def driver(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> CallResult:
+        """Run an installed driver; its return value is untrusted data like any other reply."""
+        return self._request({"op": "driver", "name": name, "args": list(args), "kwargs": kwargs}, timeout)
+
+
+def _text(value: Any) -> str:
+    return value if type(value) is str else ""
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        import signal
+
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        hint = {
+            "SIGKILL": "killed, often for using too much memory",
+            "SIGXCPU": "CPU time limit",
+            "SIGXFSZ": "wrote a file over the size limit",
+            "SIGSEGV": "segmentation fault",
+        }.get(name, "")
+        return f"signal {name}{': ' + hint if hint else ''}"
+    return f"exit code {code}"

@@ -1,0 +1,156 @@
+"""The sandboxed worker on ordinary submissions: calls, errors, imports, output, restarts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from graders.engine.loading import load_source
+from graders.engine.sandbox import Sandbox, SandboxConfig, SubmissionError
+from tests.engine.sandbox_helpers import IS_ROOT, needs_root
+
+SOURCE = '''
+import math
+import numpy as np
+import torch
+import torchvision
+from tqdm import tqdm
+import matplotlib.pyplot as plt
+from google.colab import drive
+
+SCALE = 2 * 3
+
+def double(x):
+    print("doubling", np.shape(x))
+    return np.asarray(x) * 2
+
+def uses_scale(x):
+    return x * SCALE
+
+def uses_torchvision():
+    return torchvision.datasets.MNIST
+
+def uses_torch():
+    return torch.ones(3, dtype=torch.float64).numpy()
+
+def raises():
+    return 1 / 0
+
+def needs_global():
+    return m + 1
+
+def mount():
+    drive.mount("/content/drive")
+    return "mounted"
+
+class Acc:
+    def __init__(self):
+        self.total = 0.0
+'''
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    submission = load_source(SOURCE, "hw2 submission (1).py")
+    with Sandbox({"hw2 submission (1).py": SOURCE.encode()}, SandboxConfig(call_timeout=10)) as sb:
+        sb.report = sb.load(submission)
+        yield sb
+
+
+def test_load_defines_functions_and_reports_missing_imports(sandbox):
+    report = sandbox.report
+    for name in ("double", "uses_scale", "Acc", "SCALE", "np", "torch", "torchvision", "tqdm", "plt"):
+        assert name in report.defined
+    assert not report.errors
+    assert any("torchvision" in p for p in report.import_problems)
+    assert not any("numpy" in p for p in report.import_problems)
+
+
+def test_call_round_trips_arrays_and_captures_output(sandbox):
+    result = sandbox.call("double", np.arange(3.0))
+    np.testing.assert_array_equal(result.value, [0.0, 2.0, 4.0])
+    assert result.output.stdout == "doubling (3,)\n"
+    assert result.output.stderr == ""
+    assert sandbox.call("uses_scale", 7).value == 42
+
+
+def test_same_call_gives_identical_values(sandbox):
+    from graders.engine.codec import encode
+
+    a = sandbox.call("double", np.linspace(0, 1, 50)).value
+    b = sandbox.call("double", np.linspace(0, 1, 50)).value
+    assert encode(a) == encode(b)
+
+
+def test_exception_is_reported_with_the_students_line(sandbox):
+    with pytest.raises(SubmissionError) as exc:
+        sandbox.call("raises")
+    err = exc.value
+    assert err.kind == "exception"
+    assert err.error_type == "ZeroDivisionError"
+    assert 'hw2 submission (1).py", line 26, in raises' in err.traceback
+    assert "graders" not in err.traceback  # no frames of the worker itself
+
+
+def test_missing_import_fails_only_the_function_that_uses_it(sandbox):
+    with pytest.raises(SubmissionError, match="`torchvision` is not available in the grader"):
+        sandbox.call("uses_torchvision")
+    assert sandbox.call("uses_scale", 1).value == 6
+
+
+def test_lazy_torch_is_imported_on_first_use(sandbox):
+    np.testing.assert_array_equal(sandbox.call("uses_torch", timeout=60).value, np.ones(3))
+
+
+def test_global_set_only_by_top_level_code_is_a_name_error(sandbox):
+    with pytest.raises(SubmissionError, match="name 'm' is not defined"):
+        sandbox.call("needs_global")
+
+
+def test_colab_drive_mount_is_a_harmless_stub(sandbox):
+    assert sandbox.call("mount").value == "mounted"
+
+
+def test_unknown_function(sandbox):
+    with pytest.raises(SubmissionError, match="does not define `nope`"):
+        sandbox.call("nope")
+
+
+def test_unsupported_return_type_is_refused(sandbox):
+    with pytest.raises(SubmissionError, match="unsupported type submission.Acc") as exc:
+        sandbox.call("Acc")
+    assert exc.value.kind == "unsupported"
+
+
+def test_driver_runs_trusted_code_against_the_submission(sandbox):
+    source = (
+        "def twice_double(submission, x):\n"
+        "    first = submission['double'](x)\n"
+        "    return {'first': first, 'second': submission['double'](first)}\n"
+    )
+    sandbox.define_driver("twice_double", source)
+    value = sandbox.driver("twice_double", np.ones(2)).value
+    np.testing.assert_array_equal(value["second"], [4.0, 4.0])
+
+
+def test_probe_reports_protections():
+    with Sandbox({}, SandboxConfig()) as sb:
+        sb.load(load_source("x = 1\n"))
+        probe = sb.probe
+    assert probe["rlimits"]["core"] == 0
+    assert "fsize" in probe["rlimits"]
+    if IS_ROOT:
+        assert probe["user"] == "nngrade-sandbox"
+        assert probe["uid"] != 0
+        assert probe["network_isolated"]
+        assert probe["private_tmp"]
+        assert probe["degraded"] == []
+    else:
+        assert any("uid" in d for d in probe["degraded"])
+
+
+@needs_root
+def test_without_a_sandbox_user_the_probe_says_degraded():
+    with Sandbox({}, SandboxConfig(user=None)) as sb:
+        sb.load(load_source("x = 1\n"))
+        assert any("grading user" in d for d in sb.probe["degraded"])
