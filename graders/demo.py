@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from graders.engine.datasets import Split, load_mnist, load_sklearn_digits, train_dev_split
-from reference import hw2
+from reference import graph, hw2, worked_examples
+from reference.gradient_descent import hand_epochs
 
 MODEL_TITLES = {
     "linear": "linear classifier",
@@ -39,6 +40,38 @@ def load_digits_split(mnist: str | None) -> Split:
         n_dev,
         source="scikit-learn's bundled 8x8 handwritten digits (no MNIST directory given; use --mnist DIR)",
     )
+
+
+def seeds_table() -> Table:
+    """A few answers of each by-hand exercise, as the reference computes them."""
+    table = Table(title="Seed exercises worked by the reference (all printed values: docs/errata.md)")
+    for heading in ("exercise (seed file)", "quantity", "value"):
+        table.add_column(heading, justify="right" if heading == "value" else "left")
+    by_hand = hand_epochs(eta=0.5, x=1.0, t=1.0, w0=0.0, epochs=2)
+    table.add_row(
+        "gradient descent by hand (000)", "w after epochs 1, 2", f"{by_hand[0].w_new:g}, {by_hand[1].w_new:g}"
+    )
+    relu = worked_examples.comp9444_week2_q3()
+    table.add_row(
+        "2-2-2 ReLU net, one SGD step (000)",
+        "E; w12, v21 after",
+        f"{relu['E']:.5f}; {relu['w12_new']:.4f}, {relu['v21_new']:.5f}",
+    )
+    mazur = worked_examples.mazur_slides()
+    table.add_row(
+        "2-2-2 sigmoid net (001)",
+        "E before, after one step",
+        f"{mazur['E_total']:.6f}, {mazur['E_total_after']:.6f}",
+    )
+    exam = worked_examples.exam_two_layer()
+    table.add_row(
+        "2-2-2 ReLU net, MSE (003)", "dE/dw21; w21 after", f"{exam['dMSE_dw21']:g}; {exam['w21_new']:g}"
+    )
+    f, nodes = graph.tutorial_graph(3.0, -4.0, 2.0, -1.0)
+    f.backward()
+    grads = ", ".join(f"{nodes[k].grad:g}" for k in "xyzw")
+    table.add_row("graph f = 2(xy + max(z, w)) (004)", "f; gradient (x, y, z, w)", f"{f.data:g}; ({grads})")
+    return table
 
 
 def q1_table() -> Table:
@@ -89,6 +122,7 @@ def train_all(split: Split, epochs: int, console: Console, quiet: bool) -> Table
 def run(mnist: str | None, epochs: int, quiet: bool = False) -> int:
     """Print the demo; returns the exit code."""
     console = Console()
+    console.print(seeds_table())
     console.print(q1_table())
     split = load_digits_split(mnist)
     console.print(f"Data: {split.source}: {len(split.train_x)} train / {len(split.dev_x)} dev images.")

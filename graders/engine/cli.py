@@ -31,8 +31,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "demo",
         help="work the seed exercises with the reference solutions and train the hw2 models",
         description=(
-            "Prints the reference answers to the by-hand exercises next to the numbers the source "
-            "sheets print, then trains the three hw2 models at the handout setting. Uses MNIST from "
+            "Prints answers of each by-hand seed exercise as the reference computes them, hw2 Q1 at "
+            "the handout point, then trains the three hw2 models at the handout setting. Uses MNIST from "
             "--mnist if given, otherwise the handwritten digits bundled with scikit-learn (offline)."
         ),
     )

@@ -12,6 +12,7 @@ def test_demo_on_bundled_digits_prints_q1_and_training(capsys):
     out = capsys.readouterr().out
     assert "g_w1" in out and "0.349756" in out  # df/dw1 at the handout point, checked by torch in test_hw2
     assert "scikit-learn" in out
+    assert "-20; (-8, 6, 2, 0)" in out  # seed 004's graph, as its sheet prints it
     for title in ("linear classifier", "MLP, one hidden layer", "MLP, two hidden layers + skip"):
         assert title in out
 
