@@ -12,52 +12,25 @@ import json
 import os
 import pwd
 import secrets
-import select
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graders.engine import codec
+from graders.engine.channel import Channel
+from graders.engine.errors import SandboxUnavailable, SubmissionError
 from graders.engine.files import safe_relative
 from graders.engine.output import Output, read_capped
 from graders.engine.processes import kill_sandbox
 
+__all__ = ["CallResult", "LoadReport", "Sandbox", "SandboxConfig", "SandboxUnavailable", "SubmissionError"]
+
 ENGINE_DIR = Path(__file__).resolve().parent
-FRAME = struct.Struct(">Q")
 ENV_ALLOW = ("LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
-
-
-class SubmissionError(Exception):
-    """What went wrong with the student's code, worded for the student.
-
-    kind is one of: "exception", "timeout", "crash", "unsupported", "protocol", "startup".
-    """
-
-    def __init__(
-        self,
-        kind: str,
-        message: str,
-        *,
-        error_type: str = "",
-        traceback: str = "",
-        output: Output | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.error_type = error_type
-        self.traceback = traceback
-        self.output = output or Output("", "")
-
-
-class SandboxUnavailable(Exception):
-    """The sandbox cannot run on this machine as configured; the message says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +38,7 @@ class SandboxConfig:
     """Limits for one submission's worker; every value has a safe default."""
 
     call_timeout: float = 5.0  # seconds of wall clock per call, unless the call says otherwise
+    total_timeout: float = 900.0  # wall clock for everything one submission runs, restarts included
     start_timeout: float = 60.0  # interpreter start and confinement
     memory_bytes: int = 4 << 30  # RLIMIT_AS; torch alone reserves over 1 GB of address space
     cpu_seconds: int = 600  # RLIMIT_CPU over the worker's whole life
@@ -109,14 +83,6 @@ class CallResult:
     seconds: float
 
 
-@dataclass
-class _Process:
-    popen: subprocess.Popen
-    to_worker: int
-    from_worker: int
-    hello: dict = field(default_factory=dict)
-
-
 def sandbox_user(name: str | None) -> tuple[int, int] | None:
     """(uid, gid) of the sandbox user, creating it when we are root and it is missing."""
     if name is None or os.geteuid() != 0:
@@ -155,7 +121,8 @@ class Sandbox:
         self.marker = f"NNGRADE_SANDBOX={secrets.token_hex(8)}"
         self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
         self.workdir = self.root / "work"
-        self._proc: _Process | None = None
+        self._proc: Channel | None = None
+        self._deadline: float | None = None
         self._load_request: dict | None = None
         self._drivers: dict[str, str] = {}
         self.restarts = 0
@@ -181,8 +148,7 @@ class Sandbox:
         uid = self.ids[0] if self.ids else None
         kill_sandbox(proc.popen.pid, self.marker.encode(), uid)
         proc.popen.wait()
-        for fd in (proc.to_worker, proc.from_worker):
-            os.close(fd)
+        proc.close()
 
     def _prepare_dir(self) -> None:
         # A fresh copy for every worker start: a crashed attempt leaves nothing behind.
@@ -202,7 +168,7 @@ class Sandbox:
             for path in [self.workdir, *self.workdir.rglob("*")]:
                 os.chown(path, *self.ids)
 
-    def _start(self) -> _Process:
+    def _start(self) -> Channel:
         self._prepare_dir()
         cfg = self.config
         limits = {
@@ -259,10 +225,10 @@ class Sandbox:
             err.close()
             os.close(req_r)
             os.close(rep_w)
-        proc = _Process(popen, req_w, rep_r)
+        proc = Channel(popen, req_w, rep_r)
         self._proc = proc
         try:
-            hello = self._receive(proc, time.monotonic() + cfg.start_timeout, "startup")
+            hello = proc.receive(time.monotonic() + cfg.start_timeout, "startup", cfg.message_bytes)
         except SubmissionError as exc:
             self._stop()
             detail = read_capped(self.root / "io" / "stdout", self.root / "io" / "stderr", 4000).stderr
@@ -272,8 +238,7 @@ class Sandbox:
         if not hello.get("ok"):
             self._stop()
             raise SandboxUnavailable(f"the sandbox worker failed to start: {hello.get('error')}")
-        proc.hello = hello["value"]
-        self.probe = self._describe(proc.hello["hello"])
+        self.probe = self._describe(hello["value"]["hello"])
         if self.probe.get("unreachable"):
             self._stop()
             raise SandboxUnavailable(
@@ -290,7 +255,7 @@ class Sandbox:
             degraded.append("uid: student code runs as the grading user (not root, or no sandbox user)")
         return {**report, "degraded": degraded, "user": self.config.user if self.ids else None}
 
-    def _ensure(self) -> _Process:
+    def _ensure(self) -> Channel:
         if self._proc is not None and self._proc.popen.poll() is None:
             return self._proc
         if self._proc is not None:  # died between calls (e.g. a background thread called os._exit)
@@ -308,60 +273,12 @@ class Sandbox:
 
     # --- talking to the worker ---------------------------------------------------------------
 
-    def _send(self, proc: _Process, request: dict) -> None:
-        message = codec.encode(request)
-        data = FRAME.pack(len(message)) + message
+    def _roundtrip(self, proc: Channel, request: dict, timeout: float) -> dict:
+        what = f"`{request.get('name') or request['op']}`"
+        deadline = time.monotonic() + timeout
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(proc.to_worker, view) :]
-        except BrokenPipeError:
-            raise SubmissionError(
-                "crash", "the worker process died before it could take the request"
-            ) from None
-
-    def _read(self, proc: _Process, n: int, deadline: float, what: str) -> bytes:
-        chunks, got = [], 0
-        while got < n:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise SubmissionError("timeout", f"{what} did not finish in time")
-            ready, _, _ = select.select([proc.from_worker], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(proc.from_worker, min(n - got, 1 << 20))
-            if not chunk:
-                try:  # the pipe closes a moment before the process can be reaped
-                    code = proc.popen.wait(timeout=2)
-                except subprocess.TimeoutExpired:
-                    code = None
-                raise SubmissionError(
-                    "crash", f"{what}: the process running the submission died ({_exit_reason(code)})"
-                )
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
-
-    def _receive(self, proc: _Process, deadline: float, what: str) -> dict:
-        (length,) = FRAME.unpack(self._read(proc, FRAME.size, deadline, what))
-        if length > self.config.message_bytes:
-            raise SubmissionError(
-                "unsupported",
-                f"{what} returned {length} bytes, over the {self.config.message_bytes} byte limit",
-            )
-        try:
-            reply = codec.decode(self._read(proc, length, deadline, what), self.config.message_bytes)
-        except codec.CodecError as exc:
-            raise SubmissionError("protocol", f"{what} sent a malformed reply ({exc})") from None
-        if type(reply) is not dict or type(reply.get("ok")) is not bool:
-            raise SubmissionError("protocol", f"{what} sent a malformed reply")
-        return reply
-
-    def _roundtrip(self, proc: _Process, request: dict, timeout: float) -> dict:
-        what = request.get("name") or request["op"]
-        try:
-            self._send(proc, request)
-            return self._receive(proc, time.monotonic() + timeout, f"`{what}`")
+            proc.send(request, deadline, what)
+            return proc.receive(deadline, what, self.config.message_bytes)
         except SubmissionError:
             self._stop()  # a timed-out or confused worker is never reused; the next call starts anew
             self.restarts += 1
@@ -369,6 +286,17 @@ class Sandbox:
 
     def _request(self, request: dict, timeout: float | None) -> CallResult:
         timeout = self.config.call_timeout if timeout is None else timeout
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.config.total_timeout
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise SubmissionError(
+                "timeout",
+                f"the submission used up its total time budget of {self.config.total_timeout:g} s; "
+                "the remaining checks were not run",
+            )
+        budget_bound = left < timeout
+        timeout = min(timeout, left)
         proc = self._ensure()
         out_path, err_path = self.root / "io" / "stdout", self.root / "io" / "stderr"
         os.truncate(out_path, 0)
@@ -379,8 +307,12 @@ class Sandbox:
         except SubmissionError as exc:
             exc.output = read_capped(out_path, err_path, self.config.output_bytes)
             if exc.kind == "timeout":
-                exc.message = f"{exc.message}: stopped after {timeout:g} s (infinite loop, or far too slow?)"
-                exc.args = (exc.message,)
+                why = (
+                    "the submission's total time budget ran out"
+                    if budget_bound
+                    else "infinite loop, or far too slow?"
+                )
+                exc.with_message(f"{exc.message}: stopped after {timeout:g} s ({why})")
             raise
         output = read_capped(out_path, err_path, self.config.output_bytes)
         if not reply["ok"]:
@@ -438,20 +370,3 @@ class Sandbox:
 
 def _text(value: Any) -> str:
     return value if type(value) is str else ""
-
-
-def _exit_reason(code: int | None) -> str:
-    if code is None:
-        return "still running"
-    if code < 0:
-        import signal
-
-        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-        hint = {
-            "SIGKILL": "killed, often for using too much memory",
-            "SIGXCPU": "CPU time limit",
-            "SIGXFSZ": "wrote a file over the size limit",
-            "SIGSEGV": "segmentation fault",
-        }.get(name, "")
-        return f"signal {name}{': ' + hint if hint else ''}"
-    return f"exit code {code}"

@@ -9,7 +9,7 @@ from graders.engine.loading import load_source
 from graders.engine.sandbox import Sandbox, SandboxConfig, SubmissionError
 from tests.engine.sandbox_helpers import IS_ROOT, needs_root
 
-SOURCE = '''
+SOURCE = """
 import math
 import numpy as np
 import torch
@@ -46,7 +46,7 @@ def mount():
 class Acc:
     def __init__(self):
         self.total = 0.0
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +154,90 @@ def test_without_a_sandbox_user_the_probe_says_degraded():
     with Sandbox({}, SandboxConfig(user=None)) as sb:
         sb.load(load_source("x = 1\n"))
         assert any("grading user" in d for d in sb.probe["degraded"])
+
+
+def test_imports_that_succeed_cost_nothing_until_used():
+    source = (
+        "def loaded(submission):\n"
+        "    import sys\n"
+        "    return sorted(m for m in ('torch', 'matplotlib', 'tqdm') if m in sys.modules)\n"
+    )
+    with Sandbox({}, SandboxConfig()) as fresh:
+        fresh.load(load_source("import torch\nimport matplotlib.pyplot as plt\nfrom tqdm import tqdm\n"))
+        fresh.define_driver("loaded", source)
+        assert fresh.driver("loaded").value == []
+
+
+def test_worker_environment_is_allow_listed_and_stdin_closed(monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-for-students")
+    source = (
+        "def probe(submission):\n"
+        "    import os\n"
+        "    try:\n"
+        "        input()\n"
+        "        stdin = 'open'\n"
+        "    except EOFError:\n"
+        "        stdin = 'closed'\n"
+        "    threads = os.environ.get('OMP_NUM_THREADS')\n"
+        "    return {'env': sorted(os.environ), 'stdin': stdin, 'threads': threads}\n"
+    )
+    with Sandbox({}, SandboxConfig()) as sb:
+        sb.load(load_source("x = 1\n"))
+        sb.define_driver("probe", source)
+        seen = sb.driver("probe").value
+    assert "AWS_SECRET_ACCESS_KEY" not in seen["env"]
+    assert set(seen["env"]) <= {
+        "PATH",
+        "HOME",
+        "LANG",
+        "LC_ALL",
+        "TZ",
+        "MPLBACKEND",
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_CORETYPE",
+        "OPENBLAS_L2_SIZE",
+        "NNGRADE_SANDBOX",
+    }
+    assert seen["stdin"] == "closed"
+    assert seen["threads"] == "1"
+
+
+def test_total_time_budget_stops_a_submission():
+    source = "def slow():\n    while True:\n        pass\n\ndef fast():\n    return 1\n"
+    with Sandbox({}, SandboxConfig(call_timeout=30, total_timeout=3)) as sb:
+        sb.load(load_source(source))
+        with pytest.raises(SubmissionError, match="total time budget ran out") as exc:
+            sb.call("slow")
+        assert exc.value.kind == "timeout"
+        with pytest.raises(SubmissionError, match="used up its total time budget"):
+            sb.call("fast")
+
+
+def test_full_mode_runs_top_level_code_and_load_errors_do_not_stop_the_rest():
+    source = (
+        "import numpy as np\n"
+        "TABLE = np.arange(4) * 2\n"
+        "print('top-level ran')\n"
+        "broken = 1 / 0\n"
+        "def total():\n"
+        "    return int(TABLE.sum())\n"
+    )
+    with Sandbox({}, SandboxConfig()) as sb:
+        report = sb.load(load_source(source, mode="full"))
+        assert [e["type"] for e in report.errors] == ["ZeroDivisionError"]
+        assert report.errors[0]["origin"] == "line 4"
+        assert sb.call("total").value == 12
+
+
+def test_a_restart_replays_the_submission_and_the_drivers():
+    source = "import os\n\ndef die():\n    os._exit(3)\n\ndef one():\n    return 1\n"
+    with Sandbox({}, SandboxConfig()) as sb:
+        sb.load(load_source(source))
+        sb.define_driver("twice", "def twice(submission):\n    return 2 * submission['one']()\n")
+        with pytest.raises(SubmissionError, match="exit code 3") as exc:
+            sb.call("die")
+        assert exc.value.kind == "crash"
+        assert sb.driver("twice").value == 2
+        assert sb.restarts == 1
