@@ -41,7 +41,10 @@ class Channel:
 
     def send(self, request: dict, deadline: float, what: str) -> None:
         message = codec.encode(request)
-        view = memoryview(FRAME.pack(len(message)) + message)
+        for part in (FRAME.pack(len(message)), message):  # two writes rather than a copy of the message
+            self._write(memoryview(part), deadline, what)
+
+    def _write(self, view: memoryview, deadline: float, what: str) -> None:
         while view:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -50,16 +50,16 @@ class UnsupportedType(CodecError):
 # ---------------------------------------------------------------------------------------------
 
 
-def encode(value: Any, max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:
+def encode(value: Any, max_bytes: int = MAX_MESSAGE_BYTES) -> bytearray:
     """Serialise value into one message; raises UnsupportedType naming the offending path."""
-    buffers: list[bytes] = []
+    buffers: list[np.ndarray] = []
     offset = [0]
 
     def add_buffer(array: np.ndarray) -> int:
+        # Kept as arrays and copied once into the message: large arrays are the common case.
         start = offset[0]
-        data = array.tobytes()
-        buffers.append(data)
-        offset[0] += len(data)
+        buffers.append(array.reshape(-1).view(np.uint8))
+        offset[0] += array.nbytes
         if offset[0] > max_bytes:
             raise CodecError(f"message larger than the {max_bytes} byte limit")
         return start
@@ -99,9 +99,17 @@ def encode(value: Any, max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:
         raise UnsupportedType(f"{path}: unsupported type {t.__module__}.{t.__qualname__}")
 
     header = json.dumps(enc(value, "value", 0), allow_nan=False, separators=(",", ":")).encode()
-    message = b"".join([_HEADER_LEN.pack(len(header)), header, *buffers])
-    if len(message) > max_bytes:
-        raise CodecError(f"message of {len(message)} bytes is over the {max_bytes} byte limit")
+    prefix = _HEADER_LEN.pack(len(header)) + header
+    if len(prefix) + offset[0] > max_bytes:
+        raise CodecError(f"message of {len(prefix) + offset[0]} bytes is over the {max_bytes} byte limit")
+    message = bytearray(len(prefix) + offset[0])
+    message[: len(prefix)] = prefix
+    dest = np.frombuffer(message, dtype=np.uint8)
+    pos = len(prefix)
+    for chunk in buffers:
+        dest[pos : pos + chunk.size] = chunk
+        pos += chunk.size
+    del dest  # release the export, so the bytearray is an ordinary object again
     return message
 
 
@@ -117,7 +125,7 @@ def _wire_dtype(dtype: np.dtype, path: str) -> np.dtype:
 # ---------------------------------------------------------------------------------------------
 
 
-def decode(message: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> Any:
+def decode(message: bytes | bytearray, max_bytes: int = MAX_MESSAGE_BYTES) -> Any:
     """Rebuild the value from one message; raises CodecError on anything malformed."""
     if len(message) > max_bytes:
         raise CodecError(f"message of {len(message)} bytes is over the {max_bytes} byte limit")

@@ -70,10 +70,10 @@ def _send(fd: int, value) -> None:
         text = str(exc).replace("value['value']", "the return value", 1)
         hint = " (return floats, ints, strings, lists, tuples, dicts with str keys, or numpy arrays)"
         message = codec.encode({"ok": False, "error": {"type": "UnsupportedReturn", "message": text + hint}})
-    data = FRAME.pack(len(message)) + message
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+    for part in (FRAME.pack(len(message)), message):
+        view = memoryview(part)
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 def _safe_str(exc: BaseException) -> str:
