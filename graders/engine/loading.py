@@ -55,6 +55,16 @@ class LoadedSubmission:
         """The kept statements as one script, each under a comment saying where it came from."""
         return "\n\n".join(f"# {s.origin}\n{s.source}" for s in self.statements) + "\n"
 
+    def explain_missing(self, name: str) -> str | None:
+        """Why `name` is undefined when grading, if a statement the grader skipped would have set it."""
+        for note in self.notes:
+            if name in note.binds:
+                return (
+                    f"`{name}` is set by top-level code the grader does not run ({note.origin}: "
+                    f"{note.snippet}). Compute it inside the function, or pass it in as an argument."
+                )
+        return None
+
 
 def load_submission(
     path: str | os.PathLike,

@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import subprocess
@@ -126,6 +127,7 @@ class Sandbox:
         self._proc: Channel | None = None
         self._deadline: float | None = None
         self._load_request: dict | None = None
+        self._submission: Any = None
         self._drivers: dict[str, str] = {}
         self.restarts = 0
         self.probe: dict = {}
@@ -325,12 +327,21 @@ class Sandbox:
             kind = "unsupported" if err.get("type") == "UnsupportedReturn" else "exception"
             raise SubmissionError(
                 kind,
-                _text(err.get("message")),
+                self._explain(_text(err.get("type")), _text(err.get("message"))),
                 error_type=_text(err.get("type")),
                 traceback=_text(err.get("traceback")),
                 output=output,
             )
         return CallResult(reply.get("value"), output, time.monotonic() - start)
+
+    def _explain(self, error_type: str, message: str) -> str:
+        """Add what the loader knows to a NameError: the global may come from skipped top-level code."""
+        match = re.fullmatch(r"name '(\w+)' is not defined", message)
+        if error_type == "NameError" and match and self._submission is not None:
+            hint = self._submission.explain_missing(match.group(1))
+            if hint:
+                return f"{message}: {hint}"
+        return message
 
     # --- the grader's API ----------------------------------------------------------------------
 
@@ -346,6 +357,7 @@ class Sandbox:
             }
             for st in submission.statements
         ]
+        self._submission = submission
         self._load_request = {"op": "load", "statements": statements, "filename": str(submission.path)}
         self._stop()
         self._ensure_started_without_load()

@@ -222,8 +222,14 @@ def test_no_network_even_to_loopback():
 @needs_root
 def test_nothing_outside_the_worker_directory_changes(tmp_path):
     os.chmod(tmp_path, 0o777)  # even a world-writable folder of the grader's stays untouched
-    targets = [str(tmp_path / "escaped"), "/tmp/nngrade_escaped", "/var/tmp/nngrade_escaped",
-               "/dev/shm/nngrade_escaped", str(Path.cwd() / "escaped"), "/root/escaped"]
+    targets = [
+        str(tmp_path / "escaped"),
+        "/tmp/nngrade_escaped",
+        "/var/tmp/nngrade_escaped",
+        "/dev/shm/nngrade_escaped",
+        str(Path.cwd() / "escaped"),
+        "/root/escaped",
+    ]
     with sandbox_for(hostile("snoops")) as sb:
         outcome = sb.call("write_outside", targets).value
     for target in targets:

@@ -46,6 +46,8 @@ def mount():
 class Acc:
     def __init__(self):
         self.total = 0.0
+
+m = np.load("train.npy").mean()
 """
 
 
@@ -102,9 +104,11 @@ def test_lazy_torch_is_imported_on_first_use(sandbox):
     np.testing.assert_array_equal(sandbox.call("uses_torch", timeout=60).value, np.ones(3))
 
 
-def test_global_set_only_by_top_level_code_is_a_name_error(sandbox):
-    with pytest.raises(SubmissionError, match="name 'm' is not defined"):
+def test_global_set_only_by_top_level_code_is_explained(sandbox):
+    with pytest.raises(SubmissionError, match="name 'm' is not defined") as exc:
         sandbox.call("needs_global")
+    assert "`m` is set by top-level code the grader does not run (line 39" in exc.value.message
+    assert "pass it in as an argument" in exc.value.message
 
 
 def test_colab_drive_mount_is_a_harmless_stub(sandbox):

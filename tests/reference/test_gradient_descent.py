@@ -194,6 +194,7 @@ def test_gradient_descent_imports_without_torch():
     tree = ast.parse(inspect.getsource(module))
     top_level = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     names = {alias.name.split(".")[0] for node in top_level for alias in node.names}
-    names |= {node.module.split(".")[0] for node in top_level
-              if isinstance(node, ast.ImportFrom) and node.module}
+    names |= {
+        node.module.split(".")[0] for node in top_level if isinstance(node, ast.ImportFrom) and node.module
+    }
     assert "torch" not in names

@@ -37,8 +37,11 @@ def _torch_act(name, a):
 
 
 def _numpy_act(name, a):
-    return {"relu": lambda z: np.where(z > 0, z, 0.0), "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
-            "identity": lambda z: z}[name](a)
+    return {
+        "relu": lambda z: np.where(z > 0, z, 0.0),
+        "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+        "identity": lambda z: z,
+    }[name](a)
 
 
 def torch_loss(hidden, output):
@@ -56,8 +59,10 @@ def numpy_loss(hidden, output, x, t, w, b, v, c):
     total = 0.0
     for n in range(x.shape[0]):
         bh = np.broadcast_to(b, (w.shape[1],))
-        hid = [_numpy_act(hidden, sum(x[n, i] * w[i, j] for i in range(w.shape[0])) + bh[j])
-               for j in range(w.shape[1])]
+        hid = [
+            _numpy_act(hidden, sum(x[n, i] * w[i, j] for i in range(w.shape[0])) + bh[j])
+            for j in range(w.shape[1])
+        ]
         cb = np.broadcast_to(c, (v.shape[1],))
         for k in range(v.shape[1]):
             y = _numpy_act(output, sum(hid[j] * v[j, k] for j in range(v.shape[0])) + cb[k])
@@ -120,8 +125,13 @@ def test_backward_matches_torch_autograd(case):
         torch_loss(net.hidden, net.output), x, t, net.w, net.b, net.v, net.c
     )
     np.testing.assert_allclose(cache["loss"], value, rtol=1e-10)
-    for ours, theirs in ((grads["dx"], gx), (grads["dw"], gw), (grads["db"], gb),
-                         (grads["dv"], gv), (grads["dc"], gc)):
+    for ours, theirs in (
+        (grads["dx"], gx),
+        (grads["dw"], gw),
+        (grads["db"], gb),
+        (grads["dv"], gv),
+        (grads["dc"], gc),
+    ):
         assert ours.shape == theirs.shape
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-15)
 
@@ -132,10 +142,12 @@ def test_backward_matches_central_differences(case):
     grads = network_backward(net, network_forward(net, x, t))
     arrays = {"x": x, "w": net.w, "b": net.b, "v": net.v, "c": net.c}
     for name, array in arrays.items():
+
         def loss_of(value, name=name):
             args = dict(arrays, **{name: value})
-            return numpy_loss(net.hidden, net.output, args["x"], t,
-                              args["w"], args["b"], args["v"], args["c"])
+            return numpy_loss(
+                net.hidden, net.output, args["x"], t, args["w"], args["b"], args["v"], args["c"]
+            )
 
         numeric = central_difference(loss_of, array)
         err = rel_error(grads[f"d{name}"], numeric)
@@ -150,8 +162,9 @@ def test_forward_loss_matches_unit_by_unit_sum(case):
     assert loss == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize(("case", "eta", "update_biases"), [("comp9444", 0.5, True), ("exam", 0.1, True),
-                                                             ("mazur", 0.5, False)])
+@pytest.mark.parametrize(
+    ("case", "eta", "update_biases"), [("comp9444", 0.5, True), ("exam", 0.1, True), ("mazur", 0.5, False)]
+)
 def test_sgd_step_matches_torch_optimizer(case, eta, update_biases):
     torch = pytest.importorskip("torch")
     net, x, t = build(case)
@@ -198,8 +211,9 @@ def test_mazur_training_matches_torch_loop():
     ],
 )
 def test_two_layer_net_rejects_bad_parameters(changes, match):
-    fields = dict(w=np.zeros((2, 2)), b=np.zeros(2), v=np.zeros((2, 2)), c=np.zeros(2),
-                  hidden="relu", output="identity")
+    fields = dict(
+        w=np.zeros((2, 2)), b=np.zeros(2), v=np.zeros((2, 2)), c=np.zeros(2), hidden="relu", output="identity"
+    )
     with pytest.raises(ValueError, match=match):
         TwoLayerNet(**{**fields, **changes})
 
