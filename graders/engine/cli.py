@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from graders import __version__
 from graders.engine.datasets import DataError
+from graders.engine.errors import UnknownAssignment
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -43,10 +44,30 @@ def _build_parser() -> argparse.ArgumentParser:
         "--epochs", type=int, default=20, help="training epochs per model (default: 20, the handout's)"
     )
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sub.add_parser("list", help="list the assignments that have a grader")
+
+    grade = sub.add_parser("grade", help="grade one submission (all tests) and write results.json")
+    grade.add_argument("assignment", help="assignment name, e.g. hw2 (see `nngrade list`)")
+    grade.add_argument("submission", help="the student's .ipynb, .py, folder or .zip")
+    grade.add_argument("--results", metavar="OUT", default="results.json", help="where to write results.json")
+    grade.add_argument("--data", metavar="PATH", help="data for the grader, e.g. a folder of MNIST files")
+
+    check = sub.add_parser("check", help="students: run the visible checks on your work, offline")
+    check.add_argument("submission", help="your notebook (.ipynb), script (.py), folder or .zip")
+    check.add_argument("--assignment", help="which assignment (inferred from your function names if omitted)")
+    check.add_argument("--data", metavar="PATH", help="a folder of MNIST files, if you have one")
+
+    validate = sub.add_parser("validate", help="check that a results.json follows Gradescope's format")
+    validate.add_argument("results", help="path to results.json")
     return parser
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command in ("list", "grade", "check", "validate"):
+        from graders.engine.commands import COMMANDS  # imports pytest and the sandbox: only when needed
+
+        return COMMANDS[args.command](args)
     if args.command == "demo":
         if args.epochs < 1:
             raise UsageError(f"--epochs must be at least 1, got {args.epochs}")
@@ -62,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _run(args)
-    except (UsageError, DataError) as exc:
+    except (UsageError, DataError, UnknownAssignment) as exc:
         print(f"nngrade: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

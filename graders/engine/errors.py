@@ -11,6 +11,7 @@ KINDS = {
     "crash": "the process running the student's code died",
     "unsupported": "the student's code returned something the codec does not carry",
     "protocol": "the worker sent bytes that are not a valid reply",
+    "missing": "the submission could not be read, or lacks a required name",
 }
 
 
@@ -44,3 +45,7 @@ class SubmissionError(Exception):
 
 class SandboxUnavailable(Exception):
     """The sandbox cannot run on this machine as configured; the message says how to fix it."""
+
+
+class UnknownAssignment(Exception):
+    """No grader for the named assignment, or no submission to grade; the message says what exists."""

@@ -335,7 +335,11 @@ class Sandbox:
         return CallResult(reply.get("value"), output, time.monotonic() - start)
 
     def _explain(self, error_type: str, message: str) -> str:
-        """Add what the loader knows to a NameError: the global may come from skipped top-level code."""
+        """Reword what a student can act on: a stub left in place, or a global set by skipped code."""
+        if error_type == "NotImplementedError":
+            return (
+                "this function still raises NotImplementedError: replace the `raise` with your implementation"
+            )
         match = re.fullmatch(r"name '(\w+)' is not defined", message)
         if error_type == "NameError" and match and self._submission is not None:
             hint = self._submission.explain_missing(match.group(1))
@@ -358,7 +362,9 @@ class Sandbox:
             for st in submission.statements
         ]
         self._submission = submission
-        self._load_request = {"op": "load", "statements": statements, "filename": str(submission.path)}
+        # Tracebacks name the file as the student knows it, not where the grader keeps it.
+        filename = Path(submission.path).name
+        self._load_request = {"op": "load", "statements": statements, "filename": filename}
         self._stop()
         self._ensure_started_without_load()
         return LoadReport.from_reply(self._request(self._load_request, timeout).value)

@@ -1,0 +1,88 @@
+"""The grading commands of the CLI: list, grade, check, validate."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from graders.engine.errors import UnknownAssignment
+from graders.engine.grading import available, find, grade
+from graders.engine.loading import LoadError, load_submission
+from graders.engine.report import show
+from graders.engine.results import ResultsError, load_results
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def list_command(args: argparse.Namespace) -> int:
+    console = Console()
+    for info in available():
+        console.print(f"[bold]{info.name}[/bold]  {info.title}  ({len(info.required)} graded functions)")
+    return EXIT_OK
+
+
+def _check_submission(path: str) -> Path:
+    submission = Path(path)
+    if not submission.exists():
+        raise UnknownAssignment(f"{path}: no such file or folder")
+    return submission
+
+
+def grade_command(args: argparse.Namespace) -> int:
+    console = Console()
+    submission = _check_submission(args.submission)
+    info = find(args.assignment)
+    results = grade(info.name, submission, args.results, data=args.data)
+    show(results, console, include_hidden=True, title=f"{info.name}: {submission.name}")
+    console.print(f"Results written to {args.results}")
+    return EXIT_OK
+
+
+def check_command(args: argparse.Namespace) -> int:
+    console = Console()
+    submission = _check_submission(args.submission)
+    name = args.assignment or _infer(submission)
+    results = grade(name, submission, data=args.data, visible_only=True)
+    show(results, console, include_hidden=False, title=f"Visible checks for {name}: {submission.name}")
+    console.print("Hidden tests are not run here; they count towards your grade after you submit.")
+    return EXIT_OK
+
+
+def _infer(submission: Path) -> str:
+    """The assignment whose graded names the submission defines most of."""
+    best, best_count = None, 0
+    for info in available():
+        try:
+            defined = load_submission(submission, info.required).defined_names()
+        except LoadError as exc:
+            raise UnknownAssignment(str(exc)) from None
+        count = len(defined & set(info.required))
+        if count > best_count:
+            best, best_count = info.name, count
+    if best is None:
+        names = ", ".join(i.name for i in available())
+        raise UnknownAssignment(
+            f"{submission.name} defines none of the graded functions of any assignment ({names}); "
+            "pass --assignment NAME, and keep the function names from the handout."
+        )
+    return best
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    try:
+        results = load_results(args.results)
+    except ResultsError as exc:
+        print(f"{args.results}: not valid: {exc}")
+        return EXIT_FAILED
+    print(f"{args.results}: valid ({len(results.get('tests', []))} tests, score {results.get('score', 0):g})")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "list": list_command,
+    "grade": grade_command,
+    "check": check_command,
+    "validate": validate_command,
+}

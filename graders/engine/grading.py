@@ -1,0 +1,108 @@
+"""Running a grader module under pytest for one submission, and finding the available graders.
+
+The grader runs in this (trusted) process; student code runs only in the sandbox the plugin
+starts. pytest is pointed at our own ini file and the grader package's folder, never at the
+submission's folder, so nothing the student hands in is ever collected or imported here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import os
+import tempfile
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import graders
+from graders.engine.errors import UnknownAssignment
+from graders.engine.results import failure_results, load_results, write_results
+
+GRADERS_DIR = Path(graders.__file__).resolve().parent
+INI = Path(__file__).resolve().with_name("pytest_grading.ini")
+
+
+@dataclass(frozen=True)
+class GraderInfo:
+    name: str
+    title: str
+    folder: Path
+    required: tuple[str, ...]
+
+
+def available() -> list[GraderInfo]:
+    """Every graders/<name>/ package that declares an ASSIGNMENT."""
+    found = []
+    for folder in sorted(GRADERS_DIR.iterdir()):
+        if folder.name == "engine" or not (folder / "__init__.py").is_file():
+            continue
+        module = importlib.import_module(f"graders.{folder.name}")
+        assignment = getattr(module, "ASSIGNMENT", None)
+        if assignment is not None:
+            found.append(GraderInfo(assignment.name, assignment.title, folder, assignment.required))
+    return found
+
+
+def find(name: str) -> GraderInfo:
+    for info in available():
+        if info.name == name:
+            return info
+    names = ", ".join(i.name for i in available()) or "none"
+    raise UnknownAssignment(f"no grader for assignment {name!r} (available: {names})")
+
+
+def pytest_args(info: GraderInfo, extra: list[str]) -> list[str]:
+    args = [
+        str(info.folder),
+        "-c",
+        str(INI),
+        "--rootdir",
+        str(GRADERS_DIR.parent),
+        "-q",
+        "--tb=short",
+        *extra,
+    ]
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        args += ["-p", "graders.engine.plugin"]
+    return args
+
+
+def grade(
+    assignment: str,
+    submission: str | os.PathLike,
+    results: str | os.PathLike | None = None,
+    *,
+    data: str | os.PathLike | None = None,
+    visible_only: bool = False,
+    log: io.TextIOBase | None = None,
+) -> dict:
+    """Grade one submission; results.json is always written (to `results`, or a temp file) and returned."""
+    info = find(assignment)
+    with tempfile.TemporaryDirectory(prefix="nngrade-results-") as tmp:
+        out = Path(results) if results else Path(tmp) / "results.json"
+        extra = ["--submission", str(Path(submission).resolve()), "--results", str(out)]
+        if data:
+            extra += ["--data", str(data)]
+        if visible_only:
+            extra.append("--visible-only")
+        sink = log if log is not None else io.StringIO()
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                code = pytest.main(pytest_args(info, extra))
+        except Exception:
+            code, crash = -1, traceback.format_exc()
+        else:
+            crash = f"pytest exited with {code!r} without writing results\n{sink.getvalue()[-5000:]}"
+        if not out.exists():
+            write_results(
+                out,
+                failure_results(
+                    "The autograder could not grade this submission. Resubmit, or contact the course staff.",
+                    crash,
+                ),
+            )
+        return load_results(out)

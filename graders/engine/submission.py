@@ -1,0 +1,86 @@
+"""The `submission` a grader test receives: a proxy to the student's code running in the sandbox.
+
+Graders never touch student objects; they call functions by name with plain data and get
+plain data back. Every failure arrives as a SubmissionError whose message is for the student.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from graders.engine.assignment import Assignment
+from graders.engine.errors import SubmissionError
+from graders.engine.files import submission_files
+from graders.engine.loading import LoadedSubmission, LoadError, load_submission
+from graders.engine.sandbox import LoadReport, Sandbox
+
+
+class Submission:
+    """One student's submission, loaded once and shared by every test of a grading session."""
+
+    def __init__(self, path: str | Path, assignment: Assignment) -> None:
+        self.path = Path(path)
+        self.assignment = assignment
+        self.loaded: LoadedSubmission | None = None
+        self.report: LoadReport | None = None
+        self.load_error: str | None = None
+        self._sandbox: Sandbox | None = None
+        try:
+            self.loaded = load_submission(
+                self.path, assignment.required, assignment.mode, assignment.max_bytes
+            )
+        except LoadError as exc:
+            self.load_error = str(exc)
+
+    def _sb(self) -> Sandbox:
+        if self.load_error is not None:
+            raise SubmissionError("missing", f"Your submission could not be read: {self.load_error}")
+        if self._sandbox is None:
+            files = submission_files(self.path, self.assignment.max_bytes)
+            self._sandbox = Sandbox(files, self.assignment.sandbox)
+            self.report = self._sandbox.load(self.loaded)
+        return self._sandbox
+
+    def close(self) -> None:
+        """Stop the worker and remove its directory."""
+        if self._sandbox is not None:
+            self._sandbox.close()
+
+    @property
+    def probe(self) -> dict:
+        """The protections active in the worker (empty until it starts)."""
+        return self._sandbox.probe if self._sandbox is not None else {}
+
+    def defines(self, name: str) -> bool:
+        """Whether the submission defines `name` at module level (as the worker saw it)."""
+        self._sb()
+        return name in self.report.defined
+
+    def require(self, *names: str) -> None:
+        """Fail the current test with a clear message unless every name is defined."""
+        missing = [n for n in names if not self.defines(n)]
+        if missing:
+            listed = ", ".join(f"`{n}`" for n in missing)
+            raise SubmissionError(
+                "missing",
+                f"Your submission does not define {listed}. Keep the function names and signatures "
+                "exactly as in the handout.",
+            )
+
+    def call(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        """The value of name(*args, **kwargs), computed in the sandbox."""
+        self.require(name)
+        return self._sb().call(name, *args, timeout=timeout, **kwargs).value
+
+    def use_drivers(self, module: ModuleType, *names: str) -> None:
+        """Install trusted driver functions from `module` (its whole source) in the worker."""
+        source = inspect.getsource(module)
+        for name in names:
+            self._sb().define_driver(name, source)
+
+    def driver(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Run an installed driver; its value is untrusted data, like everything from the worker."""
+        return self._sb().driver(name, *args, timeout=timeout, **kwargs).value
