@@ -1,0 +1,75 @@
+"""`nngrade list / grade / check / validate`, called in-process as main(argv)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from graders.engine.cli import main
+
+HW2 = Path(__file__).resolve().parents[1] / "submissions" / "hw2"
+
+
+def test_list_shows_hw2(capsys):
+    assert main(["list"]) == 0
+    assert "hw2" in capsys.readouterr().out
+
+
+def test_grade_writes_valid_results_and_shows_every_test(capsys, tmp_path):
+    out = tmp_path / "results.json"
+    assert main(["grade", "hw2", str(HW2 / "two_no_skip_grad.py"), "--results", str(out)]) == 0
+    shown = capsys.readouterr().out
+    results = json.loads(out.read_text())
+    assert 0 < results["score"] < 110
+    assert "skip connection" in shown  # the diagnosis reaches the terminal
+    assert "after_due_date" in shown  # staff see hidden tests too
+    assert main(["validate", str(out)]) == 0
+
+
+def test_check_runs_only_visible_tests_and_infers_the_assignment(capsys):
+    assert main(["check", str(HW2 / "single_no_relu_mask.py")]) == 0
+    shown = capsys.readouterr().out
+    assert "Visible checks for hw2" in shown
+    assert "after_due_date" not in shown
+    assert "ReLU" in shown
+    assert "Hidden tests are not run here" in shown
+
+
+def test_check_on_a_file_defining_nothing_says_what_to_do(capsys, tmp_path):
+    path = tmp_path / "notes.py"
+    path.write_text("x = 1\n")
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "defines none of the graded functions" in err
+    assert "--assignment" in err
+
+
+def test_grade_unknown_assignment_and_missing_file(capsys, tmp_path):
+    assert main(["grade", "hw9", str(HW2 / "q1_sign.py")]) == 2
+    assert "available: hw2" in capsys.readouterr().err
+    assert main(["grade", "hw2", str(tmp_path / "absent.ipynb")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "empty"), (b"{not json", "corrupted"), (b"\x00\x01\x02binary", "binary")],
+)
+def test_unreadable_submission_still_gets_results(capsys, tmp_path, content, message):
+    path = tmp_path / "hw2.ipynb"
+    path.write_bytes(content)
+    out = tmp_path / "results.json"
+    assert main(["grade", "hw2", str(path), "--results", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert results["score"] == 0
+    assert message in results["output"].lower()
+    assert all(t["score"] == 0 for t in results["tests"])
+
+
+def test_validate_reports_where_a_results_file_is_wrong(capsys, tmp_path):
+    bad = tmp_path / "results.json"
+    bad.write_text(json.dumps({"tests": [{"name": "x", "status": "ok"}]}))
+    assert main(["validate", str(bad)]) == 1
+    assert "tests[0].status" in capsys.readouterr().out
