@@ -11,6 +11,7 @@ with the traceback kept in a hidden entry for staff.
 
 from __future__ import annotations
 
+import resource
 import time
 import traceback
 from pathlib import Path
@@ -148,6 +149,8 @@ class GradingSession:
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         path = self.config.getoption("--results")
+        if self._submission is not None:
+            self._submission.close()  # first: the worker's resource use is known once it has exited
         try:
             if self.collection_errors or not self.outcomes:
                 # The grader itself is broken (or selected nothing): never a silent 0 out of 0.
@@ -160,9 +163,6 @@ class GradingSession:
                 traceback.format_exc(),
                 time.monotonic() - self.start,
             )
-        finally:
-            if self._submission is not None:
-                self._submission.close()
         if path:
             write_results(path, results)
         self.results = results
@@ -181,10 +181,25 @@ class GradingSession:
                 )
             )
         notes = self._notes()
-        extra = {"protections": self._submission.probe if self._submission else {}}
+        extra = {
+            "protections": self._submission.probe if self._submission else {},
+            "resources": self._resources(),
+        }
         return build_results(
             outcomes, output=notes, execution_time=time.monotonic() - self.start, extra_data=extra
         )
+
+    def _resources(self) -> dict:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        usage = self._submission.usage if self._submission else None
+        return {
+            "wall_seconds": round(time.monotonic() - self.start, 3),
+            "grader_cpu_seconds": round(own.ru_utime + own.ru_stime, 3),
+            "grader_peak_rss_mb": round(own.ru_maxrss / 1024, 1),
+            "worker_cpu_seconds": round(usage.worker_cpu_seconds, 3) if usage else 0.0,
+            "worker_peak_rss_mb": round(usage.worker_peak_rss_bytes / 2**20, 1) if usage else 0.0,
+            "student_seconds": round(usage.student_seconds, 3) if usage else 0.0,
+        }
 
     def _notes(self) -> str:
         sub = self._submission

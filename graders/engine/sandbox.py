@@ -80,6 +80,19 @@ class LoadReport:
 
 
 @dataclass
+class Usage:
+    """Resources the worker used, for benchmarks and staff; never used to decide a score."""
+
+    worker_cpu_seconds: float = 0.0
+    worker_peak_rss_bytes: int = 0
+    student_seconds: float = 0.0  # wall time inside requests, as the worker reports it
+
+    def add_worker(self, usage) -> None:
+        self.worker_cpu_seconds += usage.ru_utime + usage.ru_stime
+        self.worker_peak_rss_bytes = max(self.worker_peak_rss_bytes, usage.ru_maxrss * 1024)
+
+
+@dataclass
 class CallResult:
     value: Any
     output: Output
@@ -130,6 +143,7 @@ class Sandbox:
         self._submission: Any = None
         self._drivers: dict[str, str] = {}
         self.restarts = 0
+        self.usage = Usage()
         self.probe: dict = {}
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -151,7 +165,13 @@ class Sandbox:
             return
         uid = self.ids[0] if self.ids else None
         kill_sandbox(proc.popen.pid, self.marker.encode(), uid)
-        proc.popen.wait()
+        if proc.popen.returncode is None:
+            try:  # wait4 rather than wait(): it also reports the worker's CPU time and peak memory
+                _, status, usage = os.wait4(proc.popen.pid, 0)
+                proc.popen.returncode = os.waitstatus_to_exitcode(status)
+                self.usage.add_worker(usage)
+            except ChildProcessError:
+                proc.popen.wait()
         proc.close()
 
     def _prepare_dir(self) -> None:
@@ -321,6 +341,8 @@ class Sandbox:
                 exc.with_message(f"{exc.message}: stopped after {timeout:g} s ({why})")
             raise
         output = read_capped(out_path, err_path, self.config.output_bytes)
+        if type(reply.get("seconds")) is float:
+            self.usage.student_seconds += reply["seconds"]
         if not reply["ok"]:
             err = reply.get("error")
             err = err if type(err) is dict else {}

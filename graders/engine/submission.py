@@ -50,6 +50,11 @@ class Submission:
             self._sandbox.close()
 
     @property
+    def usage(self):
+        """The worker's resource use so far (complete after close())."""
+        return self._sandbox.usage if self._sandbox is not None else None
+
+    @property
     def probe(self) -> dict:
         """The protections active in the worker (empty until it starts)."""
         return self._sandbox.probe if self._sandbox is not None else {}

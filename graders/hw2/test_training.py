@@ -8,9 +8,12 @@ accuracy under exactly the same protocol, minus a margin.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from graders.engine.cache import cached_json, fingerprint
 from graders.engine.checks import CheckFailure
 from graders.engine.datasets import load_mnist, load_sklearn_digits, train_dev_split
 from graders.hw2 import ASSIGNMENT, Q3_FUNCTIONS, drivers  # noqa: F401  (ASSIGNMENT is read by the plugin)
@@ -37,8 +40,18 @@ def digits(data_path):
 
 @pytest.fixture(scope="session")
 def reference_accuracy(digits):
+    """The reference's dev accuracy under the same protocol, cached per reference source and data."""
     split, epochs = digits
-    return {model: _accuracy(model, _train_reference(model, split, epochs), split) for model in Q3_FUNCTIONS}
+    key = {
+        "reference": fingerprint(Path(hw2.__file__).read_bytes()),
+        "data": fingerprint(*(a.tobytes() for a in (split.train_x, split.train_y, split.dev_x, split.dev_y))),
+        "protocol": [BATCH, LEARNING_RATE, epochs],
+    }
+    return cached_json(
+        "hw2-reference-accuracy",
+        key,
+        lambda: {m: _accuracy(m, _train_reference(m, split, epochs), split) for m in Q3_FUNCTIONS},
+    )
 
 
 def _initial(model: str, in_dim: int) -> dict:
