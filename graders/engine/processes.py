@@ -42,7 +42,7 @@ def _has_marker(pid: int, marker: bytes) -> bool:
         return False
 
 
-def sandbox_processes(leader: int, marker: bytes, uid: int | None) -> list[int]:
+def sandbox_processes(leader: int | None, marker: bytes, uid: int | None) -> list[int]:
     """Pids that belong to the sandbox led by `leader` (excluding ourselves)."""
     me = os.getpid()
     found = []
@@ -61,15 +61,17 @@ def sandbox_processes(leader: int, marker: bytes, uid: int | None) -> list[int]:
     return found
 
 
-def kill_sandbox(leader: int, marker: bytes, uid: int | None, deadline: float = 5.0) -> list[int]:
+def kill_sandbox(leader: int | None, marker: bytes, uid: int | None, deadline: float = 5.0) -> list[int]:
     """SIGKILL every sandbox process until none is left (a fork bomb keeps making new ones).
 
-    Returns pids still alive at the deadline (empty on success).
+    leader None: no worker to start from, just the marker and the uid (leftovers of a grader
+    that was itself killed). Returns pids still alive at the deadline (empty on success).
     """
-    try:
-        os.killpg(leader, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    if leader is not None and leader > 1:
+        try:
+            os.killpg(leader, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     end = time.monotonic() + deadline
     while True:
         pids = sandbox_processes(leader, marker, uid)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import pwd
 import re
 import secrets
 import shutil
@@ -28,6 +27,7 @@ from graders.engine.errors import SandboxUnavailable, SubmissionError
 from graders.engine.files import safe_relative
 from graders.engine.output import Output, read_capped
 from graders.engine.processes import kill_sandbox
+from graders.engine.users import claim
 
 __all__ = ["CallResult", "LoadReport", "Sandbox", "SandboxConfig", "SandboxUnavailable", "SubmissionError"]
 
@@ -50,7 +50,7 @@ class SandboxConfig:
     processes: int = 64  # RLIMIT_NPROC, applied only with a dedicated user
     message_bytes: int = 256 << 20  # largest reply accepted from the worker
     output_bytes: int = 8192  # captured stdout/stderr per call: half head, half tail
-    user: str | None = "nngrade-sandbox"  # None: run as ourselves even when root
+    user: str | None = "nngrade-sandbox"  # base name of the user pool; None: run as ourselves even as root
     isolate: bool = True  # private network and /tmp when root
 
 
@@ -99,42 +99,17 @@ class CallResult:
     seconds: float
 
 
-def sandbox_user(name: str | None) -> tuple[int, int] | None:
-    """(uid, gid) of the sandbox user, creating it when we are root and it is missing."""
-    if name is None or os.geteuid() != 0:
-        return None
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(
-            [
-                "useradd",
-                "--system",
-                "--no-create-home",
-                "--home-dir",
-                "/nonexistent",
-                "--shell",
-                "/usr/sbin/nologin",
-                "--user-group",
-                name,
-            ],
-            check=True,
-            capture_output=True,
-        )
-        entry = pwd.getpwnam(name)
-    if entry.pw_uid == 0:
-        raise ValueError(f"sandbox user {name!r} is root")
-    return entry.pw_uid, entry.pw_gid
-
-
 class Sandbox:
     """One submission's worker: `with Sandbox(files) as sb: sb.load(...); sb.call("f", x)`."""
 
     def __init__(self, files: dict[str, bytes], config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
         self.files = files
-        self.ids = sandbox_user(self.config.user)
         self.marker = f"NNGRADE_SANDBOX={secrets.token_hex(8)}"
+        self.user = claim(self.config.user)
+        self.ids = (self.user.uid, self.user.gid) if self.user else None
+        if self.user is not None:  # leftovers of an earlier grader that was killed mid-run
+            kill_sandbox(None, self.marker.encode(), self.user.uid)
         self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
         self.workdir = self.root / "work"
         self._proc: Channel | None = None
@@ -158,6 +133,9 @@ class Sandbox:
         """Kill the worker and everything it started, and delete its directory."""
         self._stop()
         shutil.rmtree(self.root, ignore_errors=True)
+        if self.user is not None:
+            self.user.release()
+            self.user = None
 
     def _stop(self) -> None:
         proc, self._proc = self._proc, None
@@ -268,7 +246,7 @@ class Sandbox:
         if self.probe.get("unreachable"):
             self._stop()
             raise SandboxUnavailable(
-                f"the sandbox user {self.config.user!r} cannot read this Python installation "
+                f"the sandbox user {self.user.name!r} cannot read this Python installation "
                 f"({', '.join(self.probe['unreachable'])}), so student code could not import anything. "
                 "Make the installation readable to other users (for a Python under /root: chmod o+x /root), "
                 "use a Python installed outside a private home directory, or run as a non-root user."
@@ -279,7 +257,7 @@ class Sandbox:
         degraded = list(report.get("degraded", []))
         if self.ids is None:
             degraded.append("uid: student code runs as the grading user (not root, or no sandbox user)")
-        return {**report, "degraded": degraded, "user": self.config.user if self.ids else None}
+        return {**report, "degraded": degraded, "user": self.user.name if self.user else None}
 
     def _ensure(self) -> Channel:
         if self._proc is not None and self._proc.popen.poll() is None:

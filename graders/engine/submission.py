@@ -28,6 +28,9 @@ class Submission:
         self.report: LoadReport | None = None
         self.load_error: str | None = None
         self._sandbox: Sandbox | None = None
+        # A function that hung once is not run again: each further test would wait out its own
+        # timeout, and a few of them would use up the whole submission's time budget.
+        self._hung: dict[str, SubmissionError] = {}
         try:
             self.loaded = load_submission(
                 self.path, assignment.required, assignment.mode, assignment.max_bytes
@@ -78,7 +81,7 @@ class Submission:
     def call(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         """The value of name(*args, **kwargs), computed in the sandbox."""
         self.require(name)
-        return self._sb().call(name, *args, timeout=timeout, **kwargs).value
+        return self._guarded(name, lambda: self._sb().call(name, *args, timeout=timeout, **kwargs).value)
 
     def use_drivers(self, module: ModuleType, *names: str) -> None:
         """Install trusted driver functions from `module` (its whole source) in the worker."""
@@ -86,6 +89,25 @@ class Submission:
         for name in names:
             self._sb().define_driver(name, source)
 
-    def driver(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
-        """Run an installed driver; its value is untrusted data, like everything from the worker."""
-        return self._sb().driver(name, *args, timeout=timeout, **kwargs).value
+    def driver(
+        self, name: str, *args: Any, exercises: str, timeout: float | None = None, **kwargs: Any
+    ) -> Any:
+        """Run an installed driver that exercises the student function `exercises`.
+
+        Its value is untrusted data, like everything from the worker.
+        """
+        self.require(exercises)
+        return self._guarded(
+            exercises, lambda: self._sb().driver(name, *args, timeout=timeout, **kwargs).value
+        )
+
+    def _guarded(self, function: str, run) -> Any:
+        if function in self._hung:
+            earlier = self._hung[function]
+            raise SubmissionError("timeout", f"`{function}` was not run again: {earlier.message}")
+        try:
+            return run()
+        except SubmissionError as exc:
+            if exc.kind == "timeout":
+                self._hung[function] = exc
+            raise

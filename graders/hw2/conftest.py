@@ -23,7 +23,13 @@ def run_model(submission):
         if key not in cache:
             try:
                 cache[key] = submission.driver(
-                    "run_model", problem.function, problem.params, problem.x, problem.y, **options, timeout=30
+                    "run_model",
+                    problem.function,
+                    problem.params,
+                    problem.x,
+                    problem.y,
+                    exercises=problem.function,
+                    **options,
                 )
             except SubmissionError as exc:
                 cache[key] = exc

@@ -99,7 +99,8 @@ def test_dev_accuracy_after_training(submission, digits, reference_accuracy, rec
         BATCH,
         LEARNING_RATE,
         epochs,
-        timeout=240,
+        exercises=Q3_FUNCTIONS[model],
+        timeout=120,
     )
     expected_shapes = PARAM_SHAPES[model](split.train_x.shape[1], split.train_x.shape[1] // 2, 10)
     if type(final) is not dict or any(np.shape(final.get(k)) != s for k, s in expected_shapes.items()):

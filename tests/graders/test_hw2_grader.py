@@ -92,3 +92,43 @@ def test_mutant_loses_points_only_on_its_function(graded, path):
     for test in lost:
         assert function in test["tags"], f"{path.name} lost points on {test['name']} ({test['tags']})"
     assert results["score"] < 110
+
+
+def broken_variant(tmp_path: Path, function: str, how: str) -> Path:
+    """The correct Colab export with `function` removed, made to hang, or made to kill its process."""
+    source = (HW2 / "solution_colab_export.py").read_text(encoding="utf-8")
+    if how == "missing":
+        source = source.replace(f"def {function}(", f"def {function}_renamed(")
+    else:
+        start = source.index(f"def {function}(")
+        body = source.index(":\n", start) + 2  # after the signature's closing colon
+        stmt = {"hangs": "while True:\n        pass", "crashes": "import os\n    os._exit(3)"}[how]
+        source = source[:body] + f"    {stmt}\n" + source[body:]
+    path = tmp_path / f"{how}.py"
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("function", "how", "message"),
+    [
+        (
+            "mlp_two_hidden_forward_and_backward",
+            "missing",
+            "does not define `mlp_two_hidden_forward_and_backward`",
+        ),
+        ("linear_classifier_forward_and_backward", "hangs", "did not finish in time"),
+        ("mlp_single_hidden_forward_and_backward", "crashes", "exit code 3"),
+        ("g_x1", "hangs", "did not finish in time"),
+    ],
+)
+def test_a_broken_function_fails_only_its_own_tests(tmp_path, function, how, message):
+    results = grade("hw2", broken_variant(tmp_path, function, how), tmp_path / "results.json")
+    lost = [t for t in results["tests"] if t["score"] < t["max_score"]]
+    assert lost
+    assert all(function in t["tags"] for t in lost), [
+        (t["name"], t["output"]) for t in lost if function not in t["tags"]
+    ]
+    assert any(message in t["output"] for t in lost)
+    kept = [t for t in results["tests"] if function not in t["tags"]]
+    assert all(t["score"] == t["max_score"] for t in kept)
