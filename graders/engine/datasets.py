@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,26 +67,92 @@ def _find(directory: Path, base: str) -> Path | None:
     return None
 
 
-def load_mnist(directory: str | os.PathLike[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The MNIST splits present in `directory`: {"train"|"test": (images (N, 28, 28) uint8, labels (N,))}."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise DataError(f"MNIST directory {directory} does not exist")
+def load_mnist(path: str | os.PathLike[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The MNIST splits found at `path`: {"train"|"test": (images (N, ...), labels (N,) int64)}.
+
+    `path` is a folder of the official IDX files (gzipped or not), a Keras-style `mnist.npz`
+    (x_train, y_train, x_test, y_test), or the classic `mnist.pkl.gz` ((train, valid, test)
+    pairs of float images in [0, 1]; train and valid are joined). Nothing is downloaded.
+    """
+    path = Path(path)
+    if path.is_file():
+        name = path.name.lower()
+        if name.endswith(".npz"):
+            return _from_npz(path)
+        if name.endswith((".pkl.gz", ".pkl")):
+            return _from_pickle(path)
+        raise DataError(f"{path}: expected a folder of IDX files, a .npz or a .pkl.gz file")
+    if not path.is_dir():
+        raise DataError(f"MNIST directory {path} does not exist")
     splits = {}
     for split, (images_name, labels_name) in MNIST_FILES.items():
-        images_path, labels_path = _find(directory, images_name), _find(directory, labels_name)
+        images_path, labels_path = _find(path, images_name), _find(path, labels_name)
         if images_path is None or labels_path is None:
             continue
-        images, labels = read_idx(images_path), read_idx(labels_path)
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise DataError(
-                f"{directory}: {split} images {images.shape} and labels {labels.shape} do not match"
-            )
-        splits[split] = (images, labels.astype(np.int64))
+        splits[split] = _checked(path, split, read_idx(images_path), read_idx(labels_path))
     if not splits:
         wanted = ", ".join(f"{n}[.gz]" for pair in MNIST_FILES.values() for n in pair)
-        raise DataError(f"no MNIST files in {directory}; expected some of: {wanted}")
+        raise DataError(f"no MNIST files in {path}; expected some of: {wanted}, or mnist.npz / mnist.pkl.gz")
     return splits
+
+
+def _checked(
+    where: Path, split: str, images: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    if images.ndim < 2 or labels.ndim != 1 or len(images) != len(labels):
+        raise DataError(f"{where}: {split} images {images.shape} and labels {labels.shape} do not match")
+    return images, labels.astype(np.int64)
+
+
+def _from_npz(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    try:
+        with np.load(path, allow_pickle=False) as data:  # never unpickle objects from a data file
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read {path}: {exc}") from exc
+    splits = {
+        split: _checked(path, split, arrays[f"x_{split}"], arrays[f"y_{split}"])
+        for split in ("train", "test")
+        if f"x_{split}" in arrays and f"y_{split}" in arrays
+    }
+    if not splits:
+        raise DataError(
+            f"{path} has none of the arrays x_train/y_train/x_test/y_test (found {sorted(arrays)})"
+        )
+    return splits
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickles numpy arrays and tuples only: the classic file needs no more, and a data file
+    is not allowed to run code."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a data file")
+
+
+def _from_pickle(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            parts = _ArraysOnly(fh, encoding="latin1").load()
+        (train_x, train_y), (valid_x, valid_y), (test_x, test_y) = parts
+    except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError) as exc:
+        raise DataError(f"cannot read {path} as the classic mnist.pkl.gz: {exc}") from exc
+    return {
+        "train": _checked(
+            path, "train", np.concatenate([train_x, valid_x]), np.concatenate([train_y, valid_y])
+        ),
+        "test": _checked(path, "test", np.asarray(test_x), np.asarray(test_y)),
+    }
 
 
 def load_sklearn_digits() -> tuple[np.ndarray, np.ndarray]:

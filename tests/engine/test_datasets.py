@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
+import pickle
 import struct
 
 import numpy as np
@@ -77,3 +79,45 @@ def test_split_standardises_with_training_statistics_only():
     np.testing.assert_array_equal(np.concatenate([split.train_y, split.dev_y]), labels[order])
     with pytest.raises(DataError, match="only 50"):
         train_dev_split(images, labels, 40, 20)
+
+
+def test_npz_and_pickle_forms(tmp_path):
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(20, 28, 28)).astype(np.uint8)
+    labels = np.arange(20) % 10
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=images[:15],
+        y_train=labels[:15],
+        x_test=images[15:],
+        y_test=labels[15:],
+    )
+    npz = load_mnist(tmp_path / "mnist.npz")
+    np.testing.assert_array_equal(npz["train"][0], images[:15])
+    np.testing.assert_array_equal(npz["test"][1], labels[15:])
+
+    flat = (images.reshape(20, -1) / 255).astype(np.float32)
+    parts = ((flat[:10], labels[:10]), (flat[10:15], labels[10:15]), (flat[15:], labels[15:]))
+    with gzip.open(tmp_path / "mnist.pkl.gz", "wb") as fh:
+        pickle.dump(parts, fh)
+    pkl = load_mnist(tmp_path / "mnist.pkl.gz")
+    assert pkl["train"][0].shape == (15, 784)
+    np.testing.assert_array_equal(pkl["test"][1], labels[15:])
+
+
+def test_pickle_that_would_run_code_is_refused(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+
+    with gzip.open(tmp_path / "mnist.pkl.gz", "wb") as fh:
+        pickle.dump(Payload(), fh)
+    with pytest.raises(DataError, match="refusing to load"):
+        load_mnist(tmp_path / "mnist.pkl.gz")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_npz_with_objects_is_refused(tmp_path):
+    np.savez(tmp_path / "bad.npz", x_train=np.array([object()], dtype=object), y_train=np.zeros(1))
+    with pytest.raises(DataError, match="cannot read"):
+        load_mnist(tmp_path / "bad.npz")
