@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from graders import __version__
 from graders.engine.datasets import DataError
 from graders.engine.errors import UnknownAssignment
+from graders.engine.packaging import BuildError
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -60,11 +61,30 @@ def _build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check that a results.json follows Gradescope's format")
     validate.add_argument("results", help="path to results.json")
+
+    build = sub.add_parser("build", help="course staff: make an assignment's Gradescope autograder zip")
+    build.add_argument("assignment", help="assignment name, e.g. hw2 (see `nngrade list`)")
+    build.add_argument(
+        "-o", "--output", metavar="ZIP", default="autograder.zip", help="where to write the zip"
+    )
+    build.add_argument(
+        "--data",
+        metavar="DIR",
+        help="a folder of MNIST IDX files to bundle (without it the grader uses scikit-learn's digits)",
+    )
+
+    gradescope = sub.add_parser(
+        "gradescope",
+        help="inside the Gradescope image: grade ROOT/submission into ROOT/results (run_autograder's job)",
+    )
+    gradescope.add_argument(
+        "--root", metavar="DIR", default="/autograder", help="Gradescope's folder (default: /autograder)"
+    )
     return parser
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command in ("list", "grade", "check", "validate"):
+    if args.command in ("list", "grade", "check", "validate", "build", "gradescope"):
         from graders.engine.commands import COMMANDS  # imports pytest and the sandbox: only when needed
 
         return COMMANDS[args.command](args)
@@ -83,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _run(args)
-    except (UsageError, DataError, UnknownAssignment) as exc:
+    except (UsageError, DataError, UnknownAssignment, BuildError) as exc:
         print(f"nngrade: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

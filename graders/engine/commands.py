@@ -1,8 +1,10 @@
-"""The grading commands of the CLI: list, grade, check, validate."""
+"""The grading commands of the CLI: list, grade, check, validate, build, gradescope."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -10,6 +12,7 @@ from rich.console import Console
 from graders.engine.errors import UnknownAssignment
 from graders.engine.grading import available, find, grade
 from graders.engine.loading import LoadError, load_submission
+from graders.engine.packaging import build, grade_in_image
 from graders.engine.report import show
 from graders.engine.results import ResultsError, load_results
 
@@ -80,9 +83,40 @@ def validate_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def build_command(args: argparse.Namespace) -> int:
+    made = build(args.assignment, args.output, data=args.data)
+    data = (
+        f"{len(made.data_files)} MNIST files bundled"
+        if made.data_files
+        else "no data bundled: the grader will use scikit-learn's digits"
+    )
+    print(f"Wrote {made.path} ({len(made.names)} files, {made.size / 1e6:.1f} MB; {data}).")
+    print("Upload it on the Gradescope assignment's Configure Autograder page.")
+    return EXIT_OK
+
+
+def gradescope_command(args: argparse.Namespace) -> int:
+    if os.geteuid() != 0:
+        print(
+            "nngrade gradescope: not running as root, so student code runs as you and the autograder's "
+            "files are not protected from it (fine for a trial run, never for grading students).",
+            file=sys.stderr,
+        )
+    try:
+        results = grade_in_image(args.root)
+    except ResultsError as exc:
+        print(f"nngrade gradescope: could not write results: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    # Gradescope shows run_autograder's output to course staff only.
+    show(results, Console(), include_hidden=True, title=f"Gradescope run in {args.root}")
+    return EXIT_OK
+
+
 COMMANDS = {
     "list": list_command,
     "grade": grade_command,
     "check": check_command,
     "validate": validate_command,
+    "build": build_command,
+    "gradescope": gradescope_command,
 }
