@@ -30,7 +30,7 @@ from graders.engine.datasets import load_mnist, train_dev_split
 from reference import hw2
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SUBMISSION = REPO / "tests" / "submissions" / "hw2" / "solution_colab_export.py"
+DEFAULT_SUBMISSION = REPO / "assignments" / "hw2" / "examples" / "solution_colab_export.py"
 DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist"
 
 

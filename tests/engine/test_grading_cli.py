@@ -10,6 +10,7 @@ import pytest
 from graders.engine.cli import main
 
 HW2 = Path(__file__).resolve().parents[1] / "submissions" / "hw2"
+EXAMPLES = Path(__file__).resolve().parents[2] / "assignments" / "hw2" / "examples"
 
 
 def test_list_shows_hw2(capsys):
@@ -29,7 +30,7 @@ def test_grade_writes_valid_results_and_shows_every_test(capsys, tmp_path):
 
 
 def test_check_runs_only_visible_tests_and_infers_the_assignment(capsys):
-    assert main(["check", str(HW2 / "single_no_relu_mask.py")]) == 0
+    assert main(["check", str(EXAMPLES / "buggy_relu_mask.py")]) == 0
     shown = capsys.readouterr().out
     assert "Visible checks for hw2" in shown
     assert "after_due_date" not in shown

@@ -25,7 +25,7 @@ from graders.engine.results import load_results
 from graders.engine.users import claim
 
 REPO = Path(__file__).resolve().parents[2]
-SOLUTION = REPO / "tests" / "submissions" / "hw2" / "solution_colab_export.py"
+SOLUTION = REPO / "assignments" / "hw2" / "examples" / "solution_colab_export.py"
 SANDBOX_USERS = "nngrade-sandbox"  # the base name of the pool the engine runs student code as
 IS_ROOT = os.geteuid() == 0
 ROOT_REASON = (

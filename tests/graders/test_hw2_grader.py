@@ -16,7 +16,13 @@ from graders.engine.grading import grade
 from graders.engine.results import validate_results
 
 HW2 = Path(__file__).resolve().parents[1] / "submissions" / "hw2"
-MUTANTS = sorted(p for p in HW2.glob("*.py") if p.read_text(encoding="utf-8").startswith("# mutant:"))
+EXAMPLES = Path(__file__).resolve().parents[2] / "assignments" / "hw2" / "examples"
+SOLUTION = EXAMPLES / "solution_colab_export.py"
+MUTANTS = sorted(
+    p
+    for p in [*HW2.glob("*.py"), *EXAMPLES.glob("*.py")]
+    if p.read_text(encoding="utf-8").startswith("# mutant:")
+)
 
 
 def mutant_function(path: Path) -> str:
@@ -29,10 +35,11 @@ def mutant_function(path: Path) -> str:
 def graded(tmp_path_factory):
     cache = {}
 
-    def run(name: str, data=None) -> dict:
+    def run(name: str | Path, data=None) -> dict:
         if (name, data) not in cache:
             out = tmp_path_factory.mktemp("results") / "results.json"
-            cache[(name, data)] = grade("hw2", HW2 / name, out, data=data)
+            path = name if isinstance(name, Path) else HW2 / name
+            cache[(name, data)] = grade("hw2", path, out, data=data)
             validate_results(cache[(name, data)])
         return cache[(name, data)]
 
@@ -40,7 +47,7 @@ def graded(tmp_path_factory):
 
 
 def test_colab_export_gets_full_marks_on_real_mnist(graded, mnist_dir):
-    results = graded("solution_colab_export.py", str(mnist_dir))
+    results = graded(SOLUTION, str(mnist_dir))
     failed = [(t["name"], t["output"]) for t in results["tests"] if t["status"] != "passed"]
     assert failed == []
     assert results["score"] == 110
@@ -86,7 +93,7 @@ def test_every_test_is_tagged_with_the_functions_it_exercises(graded):
 @pytest.mark.parametrize("path", MUTANTS, ids=lambda p: p.stem)
 def test_mutant_loses_points_only_on_its_function(graded, path):
     function = mutant_function(path)
-    results = graded(path.name)
+    results = graded(path)
     lost = [t for t in results["tests"] if t["score"] < t["max_score"]]
     assert lost, f"{path.name}: the mistake in {function} cost nothing"
     for test in lost:
@@ -96,7 +103,7 @@ def test_mutant_loses_points_only_on_its_function(graded, path):
 
 def broken_variant(tmp_path: Path, function: str, how: str) -> Path:
     """The correct Colab export with `function` removed, made to hang, or made to kill its process."""
-    source = (HW2 / "solution_colab_export.py").read_text(encoding="utf-8")
+    source = SOLUTION.read_text(encoding="utf-8")
     if how == "missing":
         source = source.replace(f"def {function}(", f"def {function}_renamed(")
     else:
