@@ -13,14 +13,18 @@ from __future__ import annotations
 import ctypes
 import os
 import resource
+import sys
 import sysconfig
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 MS_REC = 0x4000
 MS_PRIVATE = 0x40000
+MS_RDONLY = 0x1
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
 PR_SET_NO_NEW_PRIVS = 38
 # World-writable places an unprivileged process could leave files in; each gets a private,
 # small tmpfs so nothing the student writes outlives the worker or lands beside other users.
@@ -47,11 +51,14 @@ def _unshare(flags: int) -> str | None:
     return None
 
 
-def _private_tmp(tmpfs_bytes: int) -> list[str]:
+def _private_tmp(tmpfs_bytes: int, keep: list[str]) -> list[str]:
     """In a fresh mount namespace, hide the shared temp directories behind private tmpfs mounts.
 
-    The worker's own directory may live under /tmp: its cwd keeps pointing at it after the
-    mount, so the worker reaches it through relative paths. Returns problems, if any.
+    `keep`: paths that must stay visible (the Python installation, when it lives in a temp
+    directory, e.g. a virtualenv under /tmp): each one's top folder under a temp directory is
+    bound back, read-only, on top of the fresh tmpfs. The worker's own directory may live under
+    /tmp too: its cwd keeps pointing at it, so it is reached through relative paths.
+    Returns problems, if any.
     """
     libc = _libc()
     problems = []
@@ -60,10 +67,36 @@ def _private_tmp(tmpfs_bytes: int) -> list[str]:
     for path in PRIVATE_TMP:
         if not os.path.isdir(path):
             continue
+        # Handles to the folders to keep, taken before the tmpfs hides them.
+        tops = sorted({_top_under(path, k) for k in keep} - {None})
+        handles = {top: os.open(top, os.O_PATH | os.O_DIRECTORY) for top in tops if os.path.isdir(top)}
         options = f"size={tmpfs_bytes},mode=1777".encode()
         if libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) != 0:
             problems.append(f"mount: private {path} failed ({os.strerror(ctypes.get_errno())})")
+        else:
+            for top, fd in handles.items():
+                problems += _bind_read_only(libc, f"/proc/self/fd/{fd}", top)
+        for fd in handles.values():
+            os.close(fd)
     return problems
+
+
+def _top_under(folder: str, path: str) -> str | None:
+    """The child of `folder` that contains `path`, or None if `path` is not inside `folder`."""
+    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(folder))
+    if rel == "." or rel.startswith(".."):
+        return None
+    return os.path.join(folder, rel.split(os.sep)[0])
+
+
+def _bind_read_only(libc: ctypes.CDLL, source: str, target: str) -> list[str]:
+    os.makedirs(target, mode=0o755, exist_ok=True)
+    if libc.mount(source.encode(), target.encode(), None, MS_BIND | MS_REC, None) != 0:
+        return [f"mount: could not keep {target} visible ({os.strerror(ctypes.get_errno())})"]
+    flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV
+    if libc.mount(None, target.encode(), None, flags, None) != 0:
+        return [f"mount: {target} stays writable ({os.strerror(ctypes.get_errno())})"]
+    return []
 
 
 def _no_new_privileges() -> bool:
@@ -92,7 +125,15 @@ def confine(
             else:
                 report["network_isolated"] = True
             error = _unshare(CLONE_NEWNS)
-            problems = [f"mount namespace: unshare failed ({error})"] if error else _private_tmp(tmpfs_bytes)
+            keep = [
+                *install_paths.values(),
+                sys.prefix,
+                sys.base_prefix,
+                os.path.dirname(os.path.abspath(__file__)),
+            ]
+            problems = (
+                [f"mount namespace: unshare failed ({error})"] if error else _private_tmp(tmpfs_bytes, keep)
+            )
             degraded.extend(problems)
             report["private_tmp"] = not problems
     dropping = uid is not None and os.geteuid() == 0

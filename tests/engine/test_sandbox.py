@@ -245,3 +245,35 @@ def test_a_restart_replays_the_submission_and_the_drivers():
         assert exc.value.kind == "crash"
         assert sb.driver("twice").value == 2
         assert sb.restarts == 1
+
+
+@needs_root
+def test_a_python_installed_under_tmp_stays_visible_behind_the_private_tmp():
+    """CI may clone (and make its virtualenv) under /tmp, which the worker hides behind a tmpfs."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        os_tmp = Path(tmp)
+        os_tmp.chmod(0o755)
+        venv = os_tmp / "venv"
+        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+        script = (
+            "from graders.engine.loading import load_source\n"
+            "from graders.engine.sandbox import Sandbox\n"
+            "with Sandbox({}) as sb:\n"
+            "    sb.load(load_source('import json\\ndef f():\\n    return json.dumps([1])\\n'))\n"
+            "    print(sb.call('f').value, sb.probe['private_tmp'], sb.probe['degraded'])\n"
+        )
+        done = subprocess.run(
+            [str(venv / "bin" / "python"), "-c", script],
+            capture_output=True,
+            text=True,
+            env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"},
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[1] True []"
