@@ -7,7 +7,9 @@ time and memory limits) comes from here, with safe defaults.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from graders.engine.sandbox import SandboxConfig
 
@@ -23,6 +25,9 @@ class Assignment:
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     max_bytes: int = 20_000_000  # largest submission file accepted
     total_points: float | None = None  # if given, a test checks the graders add up to it
+    # Precomputes what grading on some data will cache (e.g. the reference's accuracy); run by
+    # `nngrade build`, so every Gradescope run finds it in the zip instead of recomputing it.
+    prepare: Callable[[Path | None], None] | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():

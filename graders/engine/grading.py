@@ -32,6 +32,7 @@ class GraderInfo:
     title: str
     folder: Path
     required: tuple[str, ...]
+    assignment: object  # the grader's Assignment
 
 
 def available() -> list[GraderInfo]:
@@ -43,7 +44,9 @@ def available() -> list[GraderInfo]:
         module = importlib.import_module(f"graders.{folder.name}")
         assignment = getattr(module, "ASSIGNMENT", None)
         if assignment is not None:
-            found.append(GraderInfo(assignment.name, assignment.title, folder, assignment.required))
+            found.append(
+                GraderInfo(assignment.name, assignment.title, folder, assignment.required, assignment)
+            )
     return found
 
 

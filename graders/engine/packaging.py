@@ -142,9 +142,27 @@ def collect(assignment: str, data: Path | None = None) -> list[Entry]:
     entries += _tree(info.folder, f"graders/{info.folder.name}")
     # Gzipped IDX files do not shrink further; storing them saves the build a pointless deflate.
     entries += [Entry(f"data/{p.name}", p.read_bytes(), compress=p.suffix != ".gz") for p in data_paths]
+    entries += _warm_cache(info.assignment, data)
     entries.append(Entry("requirements.txt", "".join(f"{r}\n" for r in requirements).encode()))
     entries.append(Entry(CONFIG, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode()))
     return entries
+
+
+def _warm_cache(assignment, data: Path | None) -> list[Entry]:
+    """cache/: what the grader would otherwise compute in every Gradescope run (see cache.py)."""
+    if assignment.prepare is None:
+        return []
+    with tempfile.TemporaryDirectory(prefix="nngrade-cache-") as tmp:
+        previous = os.environ.get("NNGRADE_CACHE_DIR")
+        os.environ["NNGRADE_CACHE_DIR"] = tmp
+        try:
+            assignment.prepare(data)
+        finally:
+            if previous is None:
+                del os.environ["NNGRADE_CACHE_DIR"]
+            else:
+                os.environ["NNGRADE_CACHE_DIR"] = previous
+        return _tree(Path(tmp), "cache")
 
 
 def write_zip(entries: list[Entry], output: Path) -> int:
@@ -249,6 +267,8 @@ def grade_in_image(root: str | os.PathLike) -> dict:
         data = source / "data"
         if config.get("bundled_data") and not data.is_dir():
             raise LayoutError(f"{source / CONFIG} says data is bundled, but {data} is missing")
+        if (source / "cache").is_dir():  # figures `nngrade build` precomputed for this data
+            os.environ["NNGRADE_CACHE_DIR"] = str(source / "cache")
         return grade(config["assignment"], root / "submission", out, data=data if data.is_dir() else None)
     except Exception:
         results = failure_results(

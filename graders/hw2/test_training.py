@@ -8,78 +8,25 @@ accuracy under exactly the same protocol, minus a margin.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from graders.engine.cache import cached_json, fingerprint
 from graders.engine.checks import CheckFailure
-from graders.engine.datasets import load_mnist, load_sklearn_digits, train_dev_split
-from graders.hw2 import ASSIGNMENT, Q3_FUNCTIONS, drivers  # noqa: F401  (ASSIGNMENT is read by the plugin)
+from graders.hw2 import ASSIGNMENT, Q3_FUNCTIONS, drivers, training  # noqa: F401  (ASSIGNMENT: for the plugin)
 from graders.hw2.problems import PARAM_SHAPES
-from reference import hw2
+from graders.hw2.training import BATCH, LEARNING_RATE, MARGIN, initial_weights, load_split
 
-MARGIN = 0.03  # three percentage points below the reference
-BATCH, LEARNING_RATE = 50, 0.005
 MODELS = [pytest.param(m, marks=pytest.mark.tags(f), id=m) for m, f in Q3_FUNCTIONS.items()]
 
 
 @pytest.fixture(scope="session")
 def digits(data_path):
-    """(split, epochs): MNIST 8,000/2,000 for 2 epochs from --data, else scikit-learn's digits for 20."""
-    if data_path is not None:
-        splits = load_mnist(data_path)
-        images, labels = splits.get("train", splits.get("test"))
-        return train_dev_split(images, labels, 8000, 2000, source=f"MNIST from {data_path.name}"), 2
-    images, labels = load_sklearn_digits()
-    n_dev = len(images) // 5
-    split = train_dev_split(images, labels, len(images) - n_dev, n_dev, source="scikit-learn's 8x8 digits")
-    return split, 20
+    return load_split(data_path)
 
 
 @pytest.fixture(scope="session")
 def reference_accuracy(digits):
-    """The reference's dev accuracy under the same protocol, cached per reference source and data."""
-    split, epochs = digits
-    key = {
-        "reference": fingerprint(Path(hw2.__file__).read_bytes()),
-        "data": fingerprint(*(a.tobytes() for a in (split.train_x, split.train_y, split.dev_x, split.dev_y))),
-        "protocol": [BATCH, LEARNING_RATE, epochs],
-    }
-    return cached_json(
-        "hw2-reference-accuracy",
-        key,
-        lambda: {m: _accuracy(m, _train_reference(m, split, epochs), split) for m in Q3_FUNCTIONS},
-    )
-
-
-def _initial(model: str, in_dim: int) -> dict:
-    params = hw2.init_params(model, in_dim, in_dim // 2)
-    return {k: v.copy() for k, v in params.param.items()}
-
-
-def _train_reference(model, split, epochs) -> dict:
-    params = hw2.init_params(model, split.train_x.shape[1], split.train_x.shape[1] // 2)
-    hw2.main_training(
-        params,
-        hw2.MODELS[model],
-        split.train_x,
-        split.train_y,
-        split.dev_x,
-        split.dev_y,
-        BATCH,
-        LEARNING_RATE,
-        epochs,
-    )
-    return params.param
-
-
-def _accuracy(model, weights: dict, split) -> float:
-    params = hw2.Parameters()
-    for key, value in weights.items():
-        params.set_param(key, np.asarray(value, dtype=np.float64))
-    return hw2.accuracy(hw2.MODELS[model], params, split.dev_x.astype(np.float64), split.dev_y)
+    return training.reference_accuracy(*digits)
 
 
 @pytest.mark.points(4)
@@ -88,7 +35,7 @@ def _accuracy(model, weights: dict, split) -> float:
 def test_dev_accuracy_after_training(submission, digits, reference_accuracy, record_property, model):
     """Q3(d): dev accuracy after training with your function"""
     split, epochs = digits
-    start = _initial(model, split.train_x.shape[1])
+    start = initial_weights(model, split.train_x.shape[1])
     submission.use_drivers(drivers, "train")
     final = submission.driver(
         "train",
@@ -111,7 +58,7 @@ def test_dev_accuracy_after_training(submission, digits, reference_accuracy, rec
         raise CheckFailure(
             "Training made the weights NaN or infinite: check the gradients' scale and stability."
         )
-    accuracy = _accuracy(model, {k: final[k] for k in expected_shapes}, split)
+    accuracy = training.accuracy(model, {k: final[k] for k in expected_shapes}, split)
     bar = reference_accuracy[model] - MARGIN
     summary = (
         f"dev accuracy after {epochs} epochs on {split.source}: {accuracy:.1%} "

@@ -91,6 +91,18 @@ def test_zip_holds_the_scripts_at_its_root_and_only_what_grading_needs(zips, mni
         assert json.loads(zf.read("nngrade.json"))["bundled_data"] is False
 
 
+def test_zip_carries_the_reference_accuracy_computed_for_its_data(zips):
+    """So that no Gradescope run has to train the reference (three models) again."""
+    for archive, expected_epochs in ((zips[0], 2), (zips[2], 20)):
+        with zipfile.ZipFile(archive) as zf:
+            cached = [n for n in zf.namelist() if n.startswith("cache/hw2-reference-accuracy/")]
+            assert len(cached) == 1, archive
+            entry = json.loads(zf.read(cached[0]))
+        assert entry["key"]["protocol"][2] == expected_epochs
+        assert set(entry["value"]) == {"linear", "single_hidden", "two_hidden"}
+        assert all(0.5 < v < 1.0 for v in entry["value"].values())
+
+
 def test_setup_installs_the_declared_runtime_dependencies_and_not_torch(zips):
     tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
     with zipfile.ZipFile(zips[2]) as zf:

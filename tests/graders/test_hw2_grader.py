@@ -59,6 +59,13 @@ def test_colab_export_gets_full_marks_on_real_mnist(graded, mnist_dir):
     assert all("MNIST" in t["output"] for t in accuracy)
 
 
+def test_points_add_up_to_the_declared_total(graded):
+    from graders.hw2 import ASSIGNMENT
+
+    results = graded("stubs.ipynb")
+    assert sum(t["max_score"] for t in results["tests"]) == ASSIGNMENT.total_points == 110
+
+
 def test_notebook_solution_with_quirks_gets_full_marks(graded):
     results = graded("solution.ipynb")
     assert [t["name"] for t in results["tests"] if t["status"] != "passed"] == []
