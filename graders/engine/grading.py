@@ -69,10 +69,12 @@ def pytest_args(info: GraderInfo, extra: list[str]) -> list[str]:
         # Students' messages are built by the plugin; pytest's own traceback rendering re-parses
         # source for every failure and took 10 of 12 s on a notebook of stubs.
         "--tb=no",
+        # Only our plugin: third-party pytest plugins installed beside us (hypothesis, ...) have
+        # no business in a grading run, and cost start-up time.
+        "-p",
+        "graders.engine.plugin",
         *extra,
     ]
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        args += ["-p", "graders.engine.plugin"]
     return args
 
 
@@ -97,7 +99,7 @@ def grade(
         sink = log if log is not None else io.StringIO()
         try:
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                code = pytest.main(pytest_args(info, extra))
+                code = _without_autoload(lambda: pytest.main(pytest_args(info, extra)))
         except Exception:
             code, crash = -1, traceback.format_exc()
         else:
@@ -111,3 +113,16 @@ def grade(
                 ),
             )
         return load_results(out)
+
+
+def _without_autoload(run):
+    """Run with pytest's entry-point plugin loading off (restored afterwards)."""
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        return run()
+    finally:
+        if previous is None:
+            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous

@@ -146,3 +146,16 @@ def test_a_broken_function_fails_only_its_own_tests(tmp_path, function, how, mes
     assert any(message in t["output"] for t in lost)
     kept = [t for t in results["tests"] if function not in t["tags"]]
     assert all(t["score"] == t["max_score"] for t in kept)
+
+
+def test_pytest_files_in_the_submission_folder_are_never_loaded(tmp_path):
+    """A conftest.py, pytest.ini or plugin beside the submission must not reach the grader."""
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "hw2.py").write_text(SOLUTION.read_text(encoding="utf-8"), encoding="utf-8")
+    marker = tmp_path / "conftest_ran"
+    (folder / "conftest.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit(3)\n")
+    (folder / "pytest.ini").write_text("[pytest]\naddopts = --collect-only -p no:nngrade\n")
+    results = grade("hw2", folder, tmp_path / "results.json")
+    assert results["score"] == 110
+    assert not marker.exists()
