@@ -54,3 +54,24 @@ def test_reference_imports_numpy_and_the_standard_library(path):
 
 def test_engine_modules_exist():
     assert modules("graders/engine"), "no engine modules found: the layering test would prove nothing"
+
+
+def grader_modules() -> list[Path]:
+    return [p for p in modules("graders") if p.parent.name not in ("graders", "engine")]
+
+
+@pytest.mark.parametrize("path", grader_modules(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_an_assignment_grader_imports_the_engine_its_own_package_and_the_reference(path):
+    own = path.parent.name
+    for name in imported_roots(path):
+        if name.startswith("graders."):
+            allowed = (
+                name.startswith("graders.engine")
+                or name == f"graders.{own}"
+                or name.startswith(f"graders.{own}.")
+            )
+            assert allowed, f"graders/{own}/{path.name} imports {name}"
+
+
+def test_assignment_graders_exist():
+    assert grader_modules(), "no assignment graders found: the test above would prove nothing"
