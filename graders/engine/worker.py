@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import importlib.abc
 import json
+import linecache
 import os
 import struct
 import sys
@@ -103,6 +104,7 @@ class Worker:
         self.namespace: dict = {"__name__": self.module_name, "__builtins__": __builtins__}
         self.drivers: dict = {}
         self.filenames: set[str] = set()
+        self._cells: dict[str, list[str]] = {}
 
     def load(self, statements: list, filename: str) -> dict:
         """Execute the kept statements in order; a failing one is reported and the rest go on."""
@@ -112,6 +114,7 @@ class Worker:
             try:
                 tree = ast.parse(st["source"])
                 ast.increment_lineno(tree, st["lineno"] - 1)
+                where = self._source_name(filename, st)
                 for node in tree.body:
                     if isinstance(node, (ast.Import, ast.ImportFrom)):
                         problems += [
@@ -119,11 +122,30 @@ class Worker:
                         ]
                     else:
                         module = ast.Module(body=[node], type_ignores=[])
-                        exec(compile(module, filename, "exec"), self.namespace)
+                        exec(compile(module, where, "exec"), self.namespace)
             except BaseException as exc:  # includes SystemExit from a stray exit() in a kept statement
                 errors.append({"origin": st["origin"], **_error(exc, self.filenames)})
         defined = sorted(k for k in self.namespace if not k.startswith("__"))
         return {"defined": defined, "import_problems": problems, "errors": errors}
+
+    def _source_name(self, filename: str, st: dict) -> str:
+        """The name tracebacks show for a statement, with its lines registered in linecache.
+
+        A notebook's line numbers count within a cell, and the file on disk is JSON, so each
+        cell gets a name of its own ("hw2.ipynb, cell 4") whose lines are the kept code.
+        """
+        if not filename.endswith(".ipynb"):
+            return filename  # a script: the file beside the worker has the same line numbers
+        name = f"{filename}, {st['origin'].split(',')[0]}"
+        self.filenames.add(name)
+        lines = list(self._cells.setdefault(name, []))
+        for offset, text in enumerate(st["source"].splitlines()):
+            index = st["lineno"] - 1 + offset
+            lines.extend([""] * (index + 1 - len(lines)))
+            lines[index] = text
+        self._cells[name] = lines
+        linecache.cache[name] = (0, None, [line + "\n" for line in lines], name)
+        return name
 
     def call(self, name: str, args: list, kwargs: dict):
         if name not in self.namespace:

@@ -79,6 +79,8 @@ def test_untouched_stubs_score_zero_on_every_test(graded):
     assert all(t["score"] == 0 for t in results["tests"])
     visible = [t for t in results["tests"] if t["visibility"] == "visible"]
     assert any("NotImplementedError" in t["output"] for t in visible)
+    # Tracebacks quote the notebook's code by cell, not lines of the .ipynb file's JSON.
+    assert any(".ipynb, cell " in t["output"] and "raise NotImplementedError" in t["output"] for t in visible)
 
 
 def test_every_test_is_tagged_with_the_functions_it_exercises(graded):
