@@ -20,10 +20,36 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def list_command(args: argparse.Namespace) -> int:
-    console = Console()
+    from rich.table import Table
+
+    from graders.engine.catalog import CatalogError, catalog
+
+    table = Table(title="Assignments with a grader", title_justify="left")
+    table.add_column("assignment", no_wrap=True)
+    for column in ("points", "visible", "questions", "tests"):
+        table.add_column(column, justify="right", no_wrap=True)
+    broken = []
     for info in available():
-        console.print(f"[bold]{info.name}[/bold]  {info.title}  ({len(info.required)} graded functions)")
-    return EXIT_OK
+        try:
+            summary = catalog(info)
+        except CatalogError as exc:
+            broken.append(str(exc))
+            table.add_row(info.name, "?", "?", "?", "cannot collect")
+            continue
+        table.add_row(
+            info.name,
+            f"{summary.points:g}",
+            f"{summary.visible_points:g}",
+            str(summary.questions),
+            f"{summary.tests} ({summary.hidden_tests} hidden)",
+        )
+    console = Console()
+    console.print(table)
+    for info in available():
+        console.print(f"[bold]{info.name}[/bold]: {info.title}", highlight=False)
+    for message in broken:
+        console.print(message, markup=False)
+    return EXIT_FAILED if broken else EXIT_OK
 
 
 def _check_submission(path: str) -> Path:

@@ -99,7 +99,7 @@ def grade(
         sink = log if log is not None else io.StringIO()
         try:
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                code = _without_autoload(lambda: pytest.main(pytest_args(info, extra)))
+                code = without_autoload(lambda: pytest.main(pytest_args(info, extra)))
         except Exception:
             code, crash = -1, traceback.format_exc()
         else:
@@ -115,7 +115,7 @@ def grade(
         return load_results(out)
 
 
-def _without_autoload(run):
+def without_autoload(run):
     """Run with pytest's entry-point plugin loading off (restored afterwards)."""
     previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

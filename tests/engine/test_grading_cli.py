@@ -14,9 +14,21 @@ HW2 = Path(__file__).resolve().parents[1] / "submissions" / "hw2"
 EXAMPLES = Path(__file__).resolve().parents[2] / "assignments" / "hw2" / "examples"
 
 
-def test_list_shows_hw2(capsys):
+def test_list_counts_what_a_grade_reports(capsys, tmp_path):
+    """`nngrade list` counts by collecting; a real grade's results.json is the independent count."""
     assert main(["list"]) == 0
-    assert "hw2" in capsys.readouterr().out
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.strip("│ ").startswith("hw2 "))
+    cells = [c.strip() for c in row.strip("│ ").split("│")]
+    out = tmp_path / "results.json"
+    assert main(["grade", "hw2", str(HW2 / "stubs.ipynb"), "--results", str(out)]) == 0
+    tests = [t for t in json.loads(out.read_text())["tests"] if "max_score" in t]
+    visible = [t for t in tests if t.get("visibility", "visible") == "visible"]
+    assert cells[1:] == [
+        f"{sum(t['max_score'] for t in tests):g}",
+        f"{sum(t['max_score'] for t in visible):g}",
+        str(len({t["number"] for t in tests if "number" in t})),
+        f"{len(tests)} ({len(tests) - len(visible)} hidden)",
+    ]
 
 
 def test_grade_writes_valid_results_and_shows_every_test(capsys, tmp_path):
