@@ -9,8 +9,7 @@ from collections.abc import Sequence
 
 from graders import __version__
 from graders.engine.datasets import DataError
-from graders.engine.errors import UnknownAssignment
-from graders.engine.packaging import BuildError
+from graders.engine.errors import BuildError, UnknownAssignment
 
 EXIT_OK = 0
 EXIT_USAGE = 2

@@ -12,7 +12,6 @@ from rich.console import Console
 from graders.engine.errors import UnknownAssignment
 from graders.engine.grading import available, find, grade
 from graders.engine.loading import LoadError, load_submission
-from graders.engine.packaging import build, grade_in_image
 from graders.engine.report import show
 from graders.engine.results import ResultsError, load_results
 
@@ -110,6 +109,8 @@ def validate_command(args: argparse.Namespace) -> int:
 
 
 def build_command(args: argparse.Namespace) -> int:
+    from graders.engine.packaging import build  # zipfile and friends: only for this command
+
     made = build(args.assignment, args.output, data=args.data)
     data = (
         f"{len(made.data_files)} MNIST files bundled"
@@ -129,6 +130,8 @@ def gradescope_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     try:
+        from graders.engine.packaging import grade_in_image
+
         results = grade_in_image(args.root)
     except ResultsError as exc:
         print(f"nngrade gradescope: could not write results: {exc}", file=sys.stderr)

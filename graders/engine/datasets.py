@@ -7,6 +7,7 @@ offline default is the 8x8 handwritten digits set that scikit-learn ships inside
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import os
 import pickle
 from dataclasses import dataclass
@@ -156,11 +157,22 @@ def _from_pickle(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def load_sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 1,797 handwritten 8x8 digits: images (N, 8, 8) float64 in 0..16, labels (N,)."""
-    from sklearn.datasets import load_digits  # imported late: it costs about a second
+    """scikit-learn's 1,797 handwritten 8x8 digits: images (N, 8, 8) float64 in 0..16, labels (N,).
 
-    bunch = load_digits()
-    return bunch.images, bunch.target.astype(np.int64)
+    Read straight from the CSV that scikit-learn ships (as its load_digits does): importing
+    sklearn pulls in scipy.stats and cost 1.3 of the 2 s of a grade that needed the digits.
+    """
+    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    csv = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz" if spec and spec.origin else None
+    if csv is None or not csv.is_file():
+        raise DataError(
+            "no MNIST files were given and scikit-learn's digits are not installed: "
+            "pass --data with a folder of MNIST files, or `pip install scikit-learn`"
+        )
+    table = np.loadtxt(csv, delimiter=",")
+    if table.ndim != 2 or table.shape[1] != 65:
+        raise DataError(f"{csv}: expected 65 columns (64 pixels and a label), found shape {table.shape}")
+    return table[:, :64].reshape(-1, 8, 8), table[:, 64].astype(np.int64)
 
 
 @dataclass(frozen=True)

@@ -49,3 +49,7 @@ class SandboxUnavailable(Exception):
 
 class UnknownAssignment(Exception):
     """No grader for the named assignment, or no submission to grade; the message says what exists."""
+
+
+class BuildError(Exception):
+    """The autograder zip cannot be built as asked; the message says what to change."""

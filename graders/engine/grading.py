@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
+import json
 import os
 import tempfile
 import traceback
@@ -112,6 +113,10 @@ def grade(
                     crash,
                 ),
             )
+            return load_results(out)
+        if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            # The plugin validated this dict before writing it; validating it again costs 30 ms.
+            return json.loads(out.read_text(encoding="utf-8"))
         return load_results(out)
 
 

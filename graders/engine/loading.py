@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import nbformat
-
 from graders.engine.cleaning import Note, Notes, Place, Statement, parse_cell, parse_script
 from graders.engine.selection import MODES, select
 
@@ -234,6 +232,8 @@ def _from_notebook(raw: dict, name: str, path: str, mode: str) -> LoadedSubmissi
 
 def _code_cells(raw: dict, name: str) -> list[str]:
     """Source of each code cell, read through nbformat (older formats upgraded to version 4)."""
+    import nbformat  # here, not at the top: a .py submission need not pay 20 ms for it
+
     raw.setdefault("metadata", {})  # nbformat refuses a notebook without it; nothing here needs it
     try:
         major, minor = nbformat.reader.get_version(raw)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import graders
 from graders.engine.datasets import MNIST_FILES, DataError, load_mnist
+from graders.engine.errors import BuildError
 
 CONFIG = "nngrade.json"
 SCRIPTS = ("setup.sh", "run_autograder")  # executable, at the zip's root, where Gradescope looks
@@ -35,10 +36,6 @@ GRADERS_FILES = ("__init__.py", "__main__.py")  # of graders/ itself: not demo.p
 SHARED_TREES = ("graders/engine", "reference")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can record
 CHECKOUT = Path(graders.__file__).resolve().parent.parent
-
-
-class BuildError(Exception):
-    """The autograder zip cannot be built as asked; the message says what to change."""
 
 
 class LayoutError(Exception):

@@ -213,9 +213,13 @@ def validate_results(results: dict) -> None:
         raise ResultsError("\n".join(lines))
 
 
-def write_results(path: str | os.PathLike, results: dict) -> None:
-    """Validate, then replace `path` atomically; a bad dict or a failed write leaves the old file intact."""
-    validate_results(results)
+def write_results(path: str | os.PathLike, results: dict, *, validated: bool = False) -> None:
+    """Validate, then replace `path` atomically; a bad dict or a failed write leaves the old file intact.
+
+    validated=True skips a second validation of a dict that build_results has just checked.
+    """
+    if not validated:
+        validate_results(results)
     text = json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     target = Path(path)
     try:

@@ -113,6 +113,7 @@ class Sandbox:
         self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
         self.workdir = self.root / "work"
         self._proc: Channel | None = None
+        self._greeted = False
         self._deadline: float | None = None
         self._load_request: dict | None = None
         self._submission: Any = None
@@ -139,6 +140,7 @@ class Sandbox:
 
     def _stop(self) -> None:
         proc, self._proc = self._proc, None
+        self._greeted = False
         if proc is None:
             return
         uid = self.ids[0] if self.ids else None
@@ -170,7 +172,18 @@ class Sandbox:
             for path in [self.workdir, *self.workdir.rglob("*")]:
                 os.chown(path, *self.ids)
 
+    def spawn(self) -> None:
+        """Start the worker without waiting for it: it boots (imports, confinement) while the
+        grader collects its tests, and is greeted on the first request."""
+        if self._proc is None:
+            self._spawn()
+
     def _start(self) -> Channel:
+        proc = self._spawn()
+        self._greet(proc)
+        return proc
+
+    def _spawn(self) -> Channel:
         self._prepare_dir()
         cfg = self.config
         limits = {
@@ -230,7 +243,11 @@ class Sandbox:
             os.close(req_r)
             os.close(rep_w)
         proc = Channel(popen, req_w, rep_r)
-        self._proc = proc
+        self._proc, self._greeted = proc, False
+        return proc
+
+    def _greet(self, proc: Channel) -> None:
+        cfg = self.config
         try:
             hello = proc.receive(time.monotonic() + cfg.start_timeout, "startup", cfg.message_bytes)
         except SubmissionError as exc:
@@ -251,7 +268,7 @@ class Sandbox:
                 "Make the installation readable to other users (for a Python under /root: chmod o+x /root), "
                 "use a Python installed outside a private home directory, or run as a non-root user."
             )
-        return proc
+        self._greeted = True
 
     def _describe(self, report: dict) -> dict:
         degraded = list(report.get("degraded", []))
@@ -260,9 +277,13 @@ class Sandbox:
         return {**report, "degraded": degraded, "user": self.user.name if self.user else None}
 
     def _ensure(self) -> Channel:
-        if self._proc is not None and self._proc.popen.poll() is None:
-            return self._proc
-        if self._proc is not None:  # died between calls (e.g. a background thread called os._exit)
+        proc = self._proc
+        if proc is not None and not self._greeted:  # spawned ahead of time: nothing to replay yet
+            self._greet(proc)
+            return proc
+        if proc is not None and proc.popen.poll() is None:
+            return proc
+        if proc is not None:  # died between calls (e.g. a background thread called os._exit)
             self.restarts += 1
             self._stop()
         proc = self._start()
@@ -365,7 +386,8 @@ class Sandbox:
         # Tracebacks name the file as the student knows it, not where the grader keeps it.
         filename = Path(submission.path).name
         self._load_request = {"op": "load", "statements": statements, "filename": filename}
-        self._stop()
+        if self._greeted:  # a worker that has run anything is replaced; one spawned ahead is fresh
+            self._stop()
         self._ensure_started_without_load()
         return LoadReport.from_reply(self._request(self._load_request, timeout).value)
 

@@ -28,6 +28,7 @@ class Submission:
         self.report: LoadReport | None = None
         self.load_error: str | None = None
         self._sandbox: Sandbox | None = None
+        self._load_failure: SubmissionError | None = None
         # A function that hung once is not run again: each further test would wait out its own
         # timeout, and a few of them would use up the whole submission's time budget.
         self._hung: dict[str, SubmissionError] = {}
@@ -40,13 +41,28 @@ class Submission:
         except LoadError as exc:
             self.load_error = str(exc)
 
+    def prestart(self) -> None:
+        """Start the worker process now, so that it boots while pytest collects the grader."""
+        if self.load_error is None and self._sandbox is None:
+            self._sandbox = self._new_sandbox()
+            self._sandbox.spawn()
+
+    def _new_sandbox(self) -> Sandbox:
+        return Sandbox(submission_files(self.path, self.assignment.max_bytes), self.assignment.sandbox)
+
     def _sb(self) -> Sandbox:
         if self.load_error is not None:
             raise SubmissionError("missing", f"Your submission could not be read: {self.load_error}")
+        if self._load_failure is not None:  # the same answer for every test, without retrying
+            raise self._load_failure
         if self._sandbox is None:
-            files = submission_files(self.path, self.assignment.max_bytes)
-            self._sandbox = Sandbox(files, self.assignment.sandbox)
-            self.report = self._sandbox.load(self.loaded)
+            self._sandbox = self._new_sandbox()
+        if self.report is None:
+            try:
+                self.report = self._sandbox.load(self.loaded)
+            except SubmissionError as exc:
+                self._load_failure = exc
+                raise
         return self._sandbox
 
     def close(self) -> None:

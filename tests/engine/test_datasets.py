@@ -10,7 +10,7 @@ import struct
 import numpy as np
 import pytest
 
-from graders.engine.datasets import DataError, load_mnist, read_idx, train_dev_split
+from graders.engine.datasets import DataError, load_mnist, load_sklearn_digits, read_idx, train_dev_split
 
 
 def write_idx(path, array, code=0x08, compress=False):
@@ -121,3 +121,14 @@ def test_npz_with_objects_is_refused(tmp_path):
     np.savez(tmp_path / "bad.npz", x_train=np.array([object()], dtype=object), y_train=np.zeros(1))
     with pytest.raises(DataError, match="cannot read"):
         load_mnist(tmp_path / "bad.npz")
+
+
+def test_sklearn_digits_read_without_sklearn_match_its_loader():
+    """The CSV read directly gives exactly what scikit-learn's own load_digits() returns."""
+    from sklearn.datasets import load_digits
+
+    images, labels = load_sklearn_digits()
+    bunch = load_digits()
+    assert images.shape == (1797, 8, 8) and labels.dtype == np.int64
+    np.testing.assert_array_equal(images, bunch.images)
+    np.testing.assert_array_equal(labels, bunch.target)
