@@ -104,6 +104,7 @@ class GradingSession:
         self.grader_errors: list[str] = []
         self.collection_errors: list[str] = []
         self._submission: Submission | None = None
+        self.first_test: float | None = None
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         # The worker boots (about 0.1 s: Python, numpy, confinement) while pytest collects.
@@ -120,6 +121,10 @@ class GradingSession:
         if self._submission is None:
             self._submission = Submission(self.config.getoption("--submission"), assignment)
         return self._submission
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if self.first_test is None:
+            self.first_test = time.monotonic()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -240,6 +245,10 @@ class GradingSession:
             "worker_cpu_seconds": round(usage.worker_cpu_seconds, 3) if usage else 0.0,
             "worker_peak_rss_mb": round(usage.worker_peak_rss_bytes / 2**20, 1) if usage else 0.0,
             "student_seconds": round(usage.student_seconds, 3) if usage else 0.0,
+            # Phases, for benchmarks: session start to the first test (collection, the worker's
+            # boot overlapping it), and loading the submission into the worker.
+            "collect_seconds": round(self.first_test - self.start, 3) if self.first_test else 0.0,
+            "load_seconds": round(self._submission.load_seconds, 3) if self._submission else 0.0,
         }
 
     def _notes(self) -> str:

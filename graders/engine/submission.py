@@ -7,6 +7,7 @@ plain data back. Every failure arrives as a SubmissionError whose message is for
 from __future__ import annotations
 
 import inspect
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,6 +30,7 @@ class Submission:
         self.load_error: str | None = None
         self._sandbox: Sandbox | None = None
         self._load_failure: SubmissionError | None = None
+        self.load_seconds = 0.0  # waiting for the worker's greeting and loading the definitions
         # A function that hung once is not run again: each further test would wait out its own
         # timeout, and a few of them would use up the whole submission's time budget.
         self._hung: dict[str, SubmissionError] = {}
@@ -58,11 +60,14 @@ class Submission:
         if self._sandbox is None:
             self._sandbox = self._new_sandbox()
         if self.report is None:
+            start = time.monotonic()
             try:
                 self.report = self._sandbox.load(self.loaded)
             except SubmissionError as exc:
                 self._load_failure = exc
                 raise
+            finally:
+                self.load_seconds = time.monotonic() - start
         return self._sandbox
 
     def close(self) -> None:
