@@ -79,11 +79,19 @@ def _build_parser() -> argparse.ArgumentParser:
     gradescope.add_argument(
         "--root", metavar="DIR", default="/autograder", help="Gradescope's folder (default: /autograder)"
     )
+
+    assign = sub.add_parser(
+        "assign", help="authors: write the student notebook, grader and reference from a master notebook"
+    )
+    assign.add_argument("master", help="the master notebook (solutions between markers, tagged test cells)")
+    assign.add_argument(
+        "-o", "--output", metavar="DIR", default=".", help="the repository to write into (default: .)"
+    )
     return parser
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command in ("list", "grade", "check", "validate", "build", "gradescope"):
+    if args.command in ("list", "grade", "check", "validate", "build", "gradescope", "assign"):
         from graders.engine.commands import COMMANDS  # imports pytest and the sandbox: only when needed
 
         return COMMANDS[args.command](args)

@@ -141,7 +141,21 @@ def gradescope_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def assign_command(args: argparse.Namespace) -> int:
+    from graders.engine.authoring import AuthoringError, assign
+
+    try:
+        written = assign(args.master, args.output)
+    except AuthoringError as exc:
+        print(f"nngrade assign: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path, changed in written:
+        print(f"{'wrote' if changed else 'unchanged'} {Path(args.output) / path}")
+    return EXIT_OK
+
+
 COMMANDS = {
+    "assign": assign_command,
     "list": list_command,
     "grade": grade_command,
     "check": check_command,
