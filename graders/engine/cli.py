@@ -72,6 +72,21 @@ def _build_parser() -> argparse.ArgumentParser:
         help="a folder of MNIST IDX files to bundle (without it the grader uses scikit-learn's digits)",
     )
 
+    kit = sub.add_parser(
+        "kit", help="course staff: make the student kit, the visible tests without the reference, as a zip"
+    )
+    kit.add_argument("assignment", help="assignment name, e.g. hw2 (see `nngrade list`)")
+    kit.add_argument("-o", "--output", metavar="ZIP", default="kit.zip", help="where to write the zip")
+    kit.add_argument(
+        "--solution", metavar="PATH", help="a correct submission to record the reference's answers with"
+    )
+    kit.add_argument(
+        "--example",
+        metavar="PATH",
+        action="append",
+        help="also prove the kit grades this submission as this repository does (default: examples/)",
+    )
+
     gradescope = sub.add_parser(
         "gradescope",
         help="inside the Gradescope image: grade ROOT/submission into ROOT/results (run_autograder's job)",
@@ -91,7 +106,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command in ("list", "grade", "check", "validate", "build", "gradescope", "assign"):
+    if args.command in ("list", "grade", "check", "validate", "build", "gradescope", "assign", "kit"):
         from graders.engine.commands import COMMANDS  # imports pytest and the sandbox: only when needed
 
         return COMMANDS[args.command](args)

@@ -154,7 +154,22 @@ def assign_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def kit_command(args: argparse.Namespace) -> int:
+    from graders.engine.kit import build_kit  # records with the grader in this process: only when asked
+
+    made = build_kit(args.assignment, args.output, solution=args.solution, examples=args.example)
+    print(
+        f"Wrote {made.path} ({len(made.names)} files, {made.recorded_calls} recorded answers of the "
+        f"reference); it grades {', '.join(made.verified)} exactly as this repository does."
+    )
+    for function in made.kept:
+        print(f"Shipped with its code, its calls into the reference replayed: {function}")
+    print("Students unzip it, `pip install -r requirements.txt`, then `python -m graders check NOTEBOOK`.")
+    return EXIT_OK
+
+
 COMMANDS = {
+    "kit": kit_command,
     "assign": assign_command,
     "list": list_command,
     "grade": grade_command,

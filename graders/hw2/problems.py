@@ -8,6 +8,7 @@ from functools import lru_cache
 import numpy as np
 
 from graders.engine.checks import tolerances
+from graders.engine.kit_replay import stands_in_for
 from graders.hw2 import Q3_FUNCTIONS
 from reference import hw2
 
@@ -70,3 +71,15 @@ def _scores(model: str, x: np.ndarray, p: dict) -> np.ndarray:
     if model == "single_hidden":
         return h1 @ p["w_sm"]
     return (h1 + np.maximum(h1 @ p["w2"] + p["b2"], 0)) @ p["w_sm"]
+
+
+@stands_in_for("graders.hw2.training.accuracy")
+def dev_accuracy(model: str, weights: dict, split) -> float:
+    """Dev accuracy of `weights` from the handout's formulas: the most probable class has the largest score.
+
+    The student kit holds no reference forward pass, so it measures the weights a student's code
+    trained with this; `nngrade kit` checks that it agrees with training.accuracy on every call.
+    """
+    p = {key: np.asarray(value, dtype=np.float64) for key, value in weights.items()}
+    scores = _scores(model, split.dev_x.astype(np.float64), p)
+    return float(np.mean(scores.argmax(axis=1) == split.dev_y))
