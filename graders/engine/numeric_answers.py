@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from graders.engine.checks import CheckFailure
+from graders.engine.kit_replay import NotInKit
 
 #: The share of an item's points for an answer that follows correctly from a wrong earlier answer.
 CARRIED_FORWARD = 0.5
@@ -249,7 +250,12 @@ def _verdict(spec, answers, verdicts, by_name, recompute, carried) -> Verdict:
         return Verdict(1.0, "")
     earlier = [answers[name] for name in spec.inputs]
     usable = spec.inputs and all(isinstance(a, Answer) for a in earlier)
-    follows = usable and _follows(spec, got, dict(zip(spec.inputs, earlier, strict=True)), by_name, recompute)
+    offline = False
+    given = dict(zip(spec.inputs, earlier, strict=True))
+    try:
+        follows = usable and _follows(spec, got, given, by_name, recompute)
+    except NotInKit:  # the student kit holds no formulas: those would be the answers
+        follows, offline = False, True
     wrong = [a for name, a in zip(spec.inputs, earlier, strict=True) if verdicts[name].fraction < 1.0]
     yours = " and ".join(f"{a.label} = {a.text}" for a in wrong if isinstance(a, Answer))
     if follows and not wrong:
@@ -275,7 +281,12 @@ def _verdict(spec, answers, verdicts, by_name, recompute, carried) -> Verdict:
         )
     elif got.value != 0 and accepts(Answer(-got.value, got.decimals, "", ""), spec.true_value, spec.decimals):
         message += " Its size is right, but its sign is not."
-    if usable and yours:
+    if offline:
+        message += (
+            " (This offline check cannot tell whether it follows from your own earlier answers; when you "
+            "submit, one that does earns credit: error carried forward.)"
+        )
+    elif usable and yours:
         message += f" It does not follow from your {yours} either."
     return Verdict(0.0, message)
 

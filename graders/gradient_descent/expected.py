@@ -81,3 +81,17 @@ def slope(lr: float, momentum: float = 0.0) -> dict:
     if lr != MOMENTUM_LR:
         raise ValueError(f"momentum runs are computed at lr {MOMENTUM_LR} only")
     return runs()["momentum"][repr(momentum)]
+
+
+def fastest_momentum() -> float:
+    """The momentum that converges in the fewest epochs at lr 1.9, by the reference's sweep.
+
+    Tests ask for this and not for runs() whole: the student kit records what visible tests
+    ask for, and runs() also holds the answers of hidden tests.
+    """
+    return runs()["fastest_momentum"]
+
+
+def fastest_epochs() -> int:
+    """How many epochs the fastest momentum takes at lr 1.9."""
+    return runs()["fastest_epochs"]

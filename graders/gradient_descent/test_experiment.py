@@ -69,7 +69,7 @@ def test_behaviour(answer, name, lr, momentum):
 def test_fastest_momentum(answer):
     """Q2d: FASTEST_MOMENTUM, the momentum that converges in the fewest epochs at learning rate 1.9"""
     got = answers.number(answer("FASTEST_MOMENTUM"), "FASTEST_MOMENTUM")
-    if not math.isclose(got, expected.runs()["fastest_momentum"], abs_tol=1e-9):
+    if not math.isclose(got, expected.fastest_momentum(), abs_tol=1e-9):
         raise CheckFailure(
             f"`FASTEST_MOMENTUM` = {got:g} is not the momentum among 0.1, 0.2, ..., 0.9 whose run at "
             "learning rate 1.9 stops after the fewest epochs."
@@ -82,7 +82,7 @@ def test_fastest_momentum(answer):
 def test_fastest_momentum_epochs(answer):
     """Q2d: FASTEST_MOMENTUM_EPOCHS, how many epochs the fastest momentum takes"""
     got = answers.whole_number(answer("FASTEST_MOMENTUM_EPOCHS"), "FASTEST_MOMENTUM_EPOCHS")
-    if got != expected.runs()["fastest_epochs"]:
+    if got != expected.fastest_epochs():
         raise CheckFailure(
             f"`FASTEST_MOMENTUM_EPOCHS` = {got} is not the fewest epochs any momentum among 0.1, ..., 0.9 "
             "takes at learning rate 1.9."

@@ -323,3 +323,18 @@ def test_the_carried_share_can_be_changed():
 
 def test_answer_is_a_plain_record():
     assert Answer(0.5, 1, "0.5", "`a`") == read_number(0.5, "`a`")
+
+
+def test_a_recompute_the_kit_cannot_answer_marks_the_answer_wrong_and_says_why():
+    """In a student kit the formulas are absent: no half credit offline, and the message says so."""
+    from graders.engine.kit_replay import NotInKit
+    from graders.engine.numeric_answers import Answer, Spec, mark
+
+    def absent(name, values):
+        raise NotInKit("this student kit does not hold it")
+
+    specs = (Spec("a", 2, (), 1.0, "a"), Spec("b", 2, ("a",), 2.0, "twice a"))
+    answers = {"a": Answer(1.5, 2, "1.5", "a"), "b": Answer(3.0, 2, "3.0", "b")}
+    verdicts = mark(specs, answers, absent)
+    assert verdicts["a"].fraction == 0.0 and verdicts["b"].fraction == 0.0
+    assert "error carried forward" in verdicts["b"].message and "offline" in verdicts["b"].message
