@@ -102,7 +102,39 @@ def _build_parser() -> argparse.ArgumentParser:
     assign.add_argument(
         "-o", "--output", metavar="DIR", default=".", help="the repository to write into (default: .)"
     )
+    _add_staff_parsers(sub)
     return parser
+
+
+def _add_staff_parsers(sub) -> None:
+    """batch, runs, diff and report: course staff regrading whole classes (see staff_commands.py)."""
+    batch = sub.add_parser(
+        "batch",
+        help="course staff: grade a Gradescope export or a folder of submissions, in parallel, into a run",
+    )
+    batch.add_argument("assignment", help="assignment name, e.g. hw2 (see `nngrade list`)")
+    batch.add_argument("input", help="a Gradescope 'Export Submissions' zip or folder, or a folder")
+    batch.add_argument("--workers", type=int, metavar="N", help="grading processes at once (default: cores)")
+    where = batch.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask scheduler")
+    where.add_argument("--cluster", choices=["local"], help="start a Dask LocalCluster (--workers workers)")
+    batch.add_argument("--run", metavar="NAME", help="name of the run; an existing run is resumed")
+    batch.add_argument("--csv", metavar="PATH", help="also write one CSV row per submission")
+    batch.add_argument("--report", metavar="PATH", help="the HTML report (default: RUN.html beside --db)")
+    batch.add_argument("--data", metavar="PATH", help="data for the grader (must exist on every worker)")
+    batch.add_argument("--grader", metavar="DIR", help="grade with the tests of this copy of graders/<name>/")
+    batch.add_argument("--timeout", type=float, metavar="S", help="seconds per submission (default: derived)")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar and no summary (for scripts)")
+    runs = sub.add_parser("runs", help="course staff: list the batch runs in the history")
+    diff = sub.add_parser("diff", help="course staff: which submissions changed between two runs")
+    diff.add_argument("run_a", metavar="RUN_A")
+    diff.add_argument("run_b", metavar="RUN_B")
+    report = sub.add_parser("report", help="course staff: summary, CSV and HTML report of a run")
+    report.add_argument("run", metavar="RUN")
+    report.add_argument("--csv", metavar="PATH", help="write one CSV row per submission")
+    report.add_argument("--report", metavar="PATH", help="write the HTML report")
+    for command in (batch, runs, diff, report):
+        command.add_argument("--db", default="nngrade.sqlite", help="the history (default: ./nngrade.sqlite)")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -110,6 +142,10 @@ def _run(args: argparse.Namespace) -> int:
         from graders.engine.commands import COMMANDS  # imports pytest and the sandbox: only when needed
 
         return COMMANDS[args.command](args)
+    if args.command in ("batch", "runs", "diff", "report"):
+        from graders.engine.staff_commands import COMMANDS as STAFF  # Dask and matplotlib load lazily too
+
+        return STAFF[args.command](args)
     if args.command == "demo":
         if args.epochs < 1:
             raise UsageError(f"--epochs must be at least 1, got {args.epochs}")
