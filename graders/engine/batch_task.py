@@ -19,7 +19,6 @@ and when the batch dies (even by SIGKILL), and on Ctrl-C.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -225,11 +224,6 @@ def _child(request: dict) -> dict:
     from graders.engine.loading import LoadError, load_submission
 
     info = grading.find(request["assignment"])
-    if request.get("grader_dir"):
-        # The grader's tests come from a copy (e.g. a fixed test tried before release); grade() knows
-        # graders only by name, so it is shown this one under the same name. See the batch README.
-        info = dataclasses.replace(info, folder=Path(request["grader_dir"]).resolve())
-        grading.find = lambda name: info
     status, message = "graded", ""
     assignment = info.assignment
     try:
@@ -237,7 +231,11 @@ def _child(request: dict) -> dict:
     except LoadError as exc:
         status, message = "invalid", str(exc)
     results = grading.grade(
-        request["assignment"], request["submission"], request["results"], data=request["data"]
+        request["assignment"],
+        request["submission"],
+        request["results"],
+        data=request["data"],
+        grader_folder=request.get("grader_dir") or None,
     )
     if (results.get("extra_data") or {}).get("autograder_error"):
         detail = [t.get("output", "") for t in results.get("tests", []) if t.get("visibility") == "hidden"]

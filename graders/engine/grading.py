@@ -8,6 +8,7 @@ submission's folder, so nothing the student hands in is ever collected or import
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import io
 import json
@@ -87,9 +88,16 @@ def grade(
     data: str | os.PathLike | None = None,
     visible_only: bool = False,
     log: io.TextIOBase | None = None,
+    grader_folder: str | os.PathLike | None = None,
 ) -> dict:
-    """Grade one submission; results.json is always written (to `results`, or a temp file) and returned."""
+    """Grade one submission; results.json is always written (to `results`, or a temp file) and returned.
+
+    grader_folder: run the tests of this copy of the assignment's grader package (e.g. a fixed test
+    tried on last year's submissions before release) instead of the installed one.
+    """
     info = find(assignment)
+    if grader_folder is not None:
+        info = dataclasses.replace(info, folder=Path(grader_folder).resolve())
     with tempfile.TemporaryDirectory(prefix="nngrade-results-") as tmp:
         out = Path(results) if results else Path(tmp) / "results.json"
         extra = ["--submission", str(Path(submission).resolve()), "--results", str(out)]
