@@ -8,14 +8,13 @@ spell out by hand from the networks' equations.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from graders.backprop_by_hand import ASSIGNMENT
 from graders.engine.grading import grade
-from graders.engine.results import validate_results
+from tests.graders.scenarios import mutant_name
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions" / "backprop_by_hand"
 HANDOUT = Path(__file__).resolve().parents[2] / "assignments" / "backprop_by_hand" / "backprop_by_hand.ipynb"
@@ -24,23 +23,9 @@ SCENARIOS = sorted(set(SUBMISSIONS.glob("*.py")) - set(MUTANTS))
 TOTAL = 98
 
 
-def mutant_name(path: Path) -> str:
-    """The answer variable on a mutant's first line: `# mutant: <NAME> — <mistake>`."""
-    return re.match(r"# mutant: (\w+)", path.read_text(encoding="utf-8")).group(1)
-
-
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    cache: dict = {}
-
-    def run(path: Path) -> dict:
-        if path not in cache:
-            out = tmp_path_factory.mktemp("results") / "results.json"
-            cache[path] = grade("backprop_by_hand", path, out)
-            validate_results(cache[path])
-        return cache[path]
-
-    return run
+def graded(graded_as):
+    return lambda path: graded_as("backprop_by_hand", path)
 
 
 def by_variable(results: dict) -> dict[str, dict]:

@@ -7,14 +7,13 @@ exactly the tests tagged with that name.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from graders.engine.grading import grade
-from graders.engine.results import validate_results
 from graders.gradient_descent import ASSIGNMENT, expected
+from tests.graders.scenarios import mutant_name
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions" / "gradient_descent"
 HANDOUT = Path(__file__).resolve().parents[2] / "assignments" / "gradient_descent" / "gradient_descent.ipynb"
@@ -22,23 +21,9 @@ MUTANTS = sorted(p for p in SUBMISSIONS.glob("*.py") if p.read_text(encoding="ut
 TOTAL = 40
 
 
-def mutant_name(path: Path) -> str:
-    """The name on a mutant's first line: `# mutant: <name> — <mistake>`."""
-    return re.match(r"# mutant: (\w+)", path.read_text(encoding="utf-8")).group(1)
-
-
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    cache: dict = {}
-
-    def run(path: Path) -> dict:
-        if path not in cache:
-            out = tmp_path_factory.mktemp("results") / "results.json"
-            cache[path] = grade("gradient_descent", path, out)
-            validate_results(cache[path])
-        return cache[path]
-
-    return run
+def graded(graded_as):
+    return lambda path: graded_as("gradient_descent", path)
 
 
 def test_the_solution_gets_full_marks_without_running_top_level_code(graded):

@@ -9,18 +9,16 @@ here, with a message that names the mistake. The reference that the grader compa
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from graders.engine.grading import grade
-from graders.engine.results import validate_results
 from graders.softmax_derivatives import ASSIGNMENT
 from graders.softmax_derivatives.test_softmax_derivatives import NETWORKS, arguments
 from reference import layers
 from reference import softmax_derivatives as ref
+from tests.graders.scenarios import mutant_name
 from tests.oracles import torch_grads
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions" / "softmax_derivatives"
@@ -71,23 +69,9 @@ MUTANTS = {
 }
 
 
-def mutant_name(path: Path) -> str:
-    """The function named on a mutant's first line: `# mutant: <name> — <mistake>`."""
-    return re.match(r"# mutant: (\w+)", path.read_text(encoding="utf-8")).group(1)
-
-
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    cache: dict = {}
-
-    def run(name: str) -> dict:
-        if name not in cache:
-            out = tmp_path_factory.mktemp("results") / "results.json"
-            cache[name] = grade("softmax_derivatives", SUBMISSIONS / name, out)
-            validate_results(cache[name])
-        return cache[name]
-
-    return run
+def graded(graded_as):
+    return lambda name: graded_as("softmax_derivatives", SUBMISSIONS / name)
 
 
 def test_the_solution_gets_full_marks_without_running_top_level_code(graded):
