@@ -7,6 +7,7 @@ reference solutions. They need root, as Gradescope has it.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -393,3 +394,20 @@ def test_the_sandbox_user_cannot_find_the_canary_planted_in_the_reference(image)
     assert report["files_read"] > 2_000, summary
     # Grading as root still worked on this very tree (the grader can read its own files).
     assert load_results(image.root / "results" / "results.json")["score"] == 110
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "assignment", ["backprop_by_hand", "computation_graph", "gradient_descent", "softmax_derivatives"]
+)
+def test_every_assignment_builds_and_grades_its_solution_in_the_gradescope_layout(tmp_path, assignment):
+    """Nothing in build or the image's grading is hw2's: each assignment's solution gets full marks."""
+    archive = tmp_path / f"{assignment}.zip"
+    assert main(["build", assignment, "-o", str(archive)]) == 0
+    root = layout(tmp_path, archive)
+    solution = REPO / "tests" / "submissions" / assignment / "solution.py"
+    (root / "submission" / solution.name).write_bytes(solution.read_bytes())
+    assert main(["gradescope", "--root", str(root)]) == 0
+    results = load_results(root / "results" / "results.json")
+    declared = importlib.import_module(f"graders.{assignment}").ASSIGNMENT.total_points
+    assert results["score"] == declared and declared > 0
