@@ -25,6 +25,9 @@ import numpy as np
 
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 64
+# A driver argument {KEPT: name} stands for a value sent to the worker once (Sandbox.keep): the
+# hw2 grader's 25 MB training set then crosses the pipe once per submission, not once per model.
+KEPT = "$kept"
 _HEADER_LEN = struct.Struct(">Q")
 
 # Plain numeric dtypes only: no objects, strings, structured records, datetimes or complex.

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.engine.channel import Channel
+from graders.engine.codec import KEPT
 from graders.engine.errors import SandboxUnavailable, SubmissionError
 from graders.engine.files import safe_relative
 from graders.engine.output import Output, read_capped
@@ -118,6 +119,7 @@ class Sandbox:
         self._load_request: dict | None = None
         self._submission: Any = None
         self._drivers: dict[str, str] = {}
+        self._kept: dict[str, Any] = {}
         self.restarts = 0
         self.usage = Usage()
         self.probe: dict = {}
@@ -292,6 +294,8 @@ class Sandbox:
             self._roundtrip(
                 proc, {"op": "define_driver", "name": name, "source": source}, self.config.start_timeout
             )
+        for name, value in self._kept.items():
+            self._roundtrip(proc, {"op": "keep", "name": name, "value": value}, self.config.start_timeout)
         if self._load_request is not None:
             self._roundtrip(proc, self._load_request, self.config.start_timeout)
         return proc
@@ -406,6 +410,12 @@ class Sandbox:
         """Install trusted driver code (a function `name(submission_namespace, ...)`) in the worker."""
         self._drivers[name] = source
         self._request({"op": "define_driver", "name": name, "source": source}, self.config.start_timeout)
+
+    def keep(self, name: str, value: Any) -> dict:
+        """Send `value` to the worker once; the returned argument stands for it in driver calls."""
+        self._kept[name] = value
+        self._request({"op": "keep", "name": name, "value": value}, self.config.start_timeout)
+        return {KEPT: name}
 
     def driver(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> CallResult:
         """Run an installed driver; its return value is untrusted data like any other reply."""

@@ -35,6 +35,7 @@ class Submission:
         # timeout, and a few of them would use up the whole submission's time budget.
         self._hung: dict[str, SubmissionError] = {}
         self._installed: set[tuple[str, str]] = set()
+        self._kept: dict[str, Any] = {}
         self._remembered: dict = {}
         try:
             self.loaded = load_submission(
@@ -113,6 +114,16 @@ class Submission:
             if (module.__name__, name) not in self._installed:  # graders may ask in every test
                 self._sb().define_driver(name, source)
                 self._installed.add((module.__name__, name))
+
+    def keep(self, name: str, value: Any) -> Any:
+        """Send `value` to the worker once per session; returns the driver argument that stands for it.
+
+        For large inputs several driver calls share (a training set): drivers must not change it,
+        or copy it first, since every call sees the same array.
+        """
+        if name not in self._kept:
+            self._kept[name] = self._sb().keep(name, value)
+        return self._kept[name]
 
     def driver(
         self, name: str, *args: Any, exercises: str, timeout: float | None = None, **kwargs: Any

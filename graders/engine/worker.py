@@ -103,6 +103,7 @@ class Worker:
         self.module_name = "submission"
         self.namespace: dict = {"__name__": self.module_name, "__builtins__": __builtins__}
         self.drivers: dict = {}
+        self.kept: dict = {}  # values the grader sent once for several driver calls (Sandbox.keep)
         self.filenames: set[str] = set()
         self._cells: dict[str, list[str]] = {}
 
@@ -159,7 +160,14 @@ class Worker:
         self.drivers[name] = scope[name]
 
     def driver(self, name: str, args: list, kwargs: dict):
+        args = [self._unkept(a) for a in args]
+        kwargs = {k: self._unkept(v) for k, v in kwargs.items()}
         return self.drivers[name](self.namespace, *args, **kwargs)
+
+    def _unkept(self, value):
+        if type(value) is dict and len(value) == 1 and codec.KEPT in value:
+            return self.kept[value[codec.KEPT]]
+        return value
 
     def handle(self, request: dict):
         op = request.get("op")
@@ -171,6 +179,9 @@ class Worker:
             return self.call(request["name"], request.get("args", []), request.get("kwargs", {}))
         if op == "define_driver":
             return self.define_driver(request["name"], request["source"])
+        if op == "keep":
+            self.kept[request["name"]] = request["value"]
+            return None
         if op == "driver":
             return self.driver(request["name"], request.get("args", []), request.get("kwargs", {}))
         raise ValueError(f"unknown op {op!r}")

@@ -98,6 +98,9 @@ def loss_only(submission, function, arrays, batch_x, batch_y):
 
 def train(submission, function, arrays, train_x, train_y, batch_size, learning_rate, epochs):
     """The handout's training loop (consecutive batches, plain SGD) driving the student's function."""
+    # The set is shared by the three models' runs (Submission.keep): a function that changes its
+    # batch in place must not change what the next model trains on.
+    train_x, train_y = train_x.copy(), train_y.copy()
     params = _params(arrays)
     for _ in range(epochs):
         for start in range(0, len(train_x), batch_size):

@@ -137,6 +137,16 @@ def test_driver_runs_trusted_code_against_the_submission(sandbox):
     np.testing.assert_array_equal(value["second"], [4.0, 4.0])
 
 
+def test_a_kept_value_reaches_every_driver_call_that_names_it(sandbox):
+    data = np.arange(12.0).reshape(3, 4)
+    source = "def total(submission, x, scale=1.0):\n    return float(x.sum() * scale)\n"
+    sandbox.define_driver("total", source)
+    stands_for = sandbox.keep("data", data)
+    assert sandbox.driver("total", stands_for).value == 66.0
+    assert sandbox.driver("total", stands_for, scale=2.0).value == 132.0
+    assert sandbox.driver("total", x=stands_for).value == 66.0
+
+
 def test_probe_reports_protections():
     with Sandbox({}, SandboxConfig()) as sb:
         sb.load(load_source("x = 1\n"))
@@ -244,6 +254,18 @@ def test_a_restart_replays_the_submission_and_the_drivers():
             sb.call("die")
         assert exc.value.kind == "crash"
         assert sb.driver("twice").value == 2
+        assert sb.restarts == 1
+
+
+def test_a_restart_replays_kept_values():
+    source = "import os\n\ndef die():\n    os._exit(3)\n"
+    with Sandbox({}, SandboxConfig()) as sb:
+        sb.load(load_source(source))
+        sb.define_driver("size", "def size(submission, x):\n    return int(x.size)\n")
+        stands_for = sb.keep("data", np.zeros(1000))
+        with pytest.raises(SubmissionError, match="exit code 3"):
+            sb.call("die")
+        assert sb.driver("size", stands_for).value == 1000
         assert sb.restarts == 1
 
 
