@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -166,6 +167,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+# Commands that leave nothing for interpreter shutdown to do (their files are written and closed,
+# their workers stopped): they exit at once. Tearing down pytest, numpy and rich took 80-90 ms,
+# an eighth of a small grade. Not batch: Dask's clean-up runs at exit.
+FAST_EXIT = ("grade", "check", "validate", "list")
+
+
 def entry_point() -> None:
     """Console-script entry: exit with main's code."""
-    raise SystemExit(main())
+    code = main()
+    if sys.argv[1:2] and sys.argv[1] in FAST_EXIT:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)

@@ -22,7 +22,9 @@ import pytest
 
 import graders
 from graders.engine.errors import UnknownAssignment
+from graders.engine.plugin import Prestarted
 from graders.engine.results import failure_results, load_results, write_results
+from graders.engine.submission import Submission
 
 GRADERS_DIR = Path(graders.__file__).resolve().parent
 INI = Path(__file__).resolve().with_name("pytest_grading.ini")
@@ -106,13 +108,19 @@ def grade(
         if visible_only:
             extra.append("--visible-only")
         sink = log if log is not None else io.StringIO()
+        # The worker boots (Python, numpy, confinement) while pytest configures and collects.
+        early = Submission(Path(submission).resolve(), info.assignment)
+        early.prestart()
+        plugins = [Prestarted(early)]
         try:
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                code = without_autoload(lambda: pytest.main(pytest_args(info, extra)))
+                code = without_autoload(lambda: pytest.main(pytest_args(info, extra), plugins=plugins))
         except Exception:
             code, crash = -1, traceback.format_exc()
         else:
             crash = f"pytest exited with {code!r} without writing results\n{sink.getvalue()[-5000:]}"
+        finally:
+            early.close()  # already closed by the plugin, unless pytest stopped before its session
         if not out.exists():
             write_results(
                 out,

@@ -94,6 +94,13 @@ def _student_message(exc: BaseException) -> tuple[str, bool]:
     return GRADER_ERROR, True
 
 
+class Prestarted:
+    """Hands pytest a Submission whose worker was spawned before pytest started (see grading.grade)."""
+
+    def __init__(self, submission: Submission) -> None:
+        self.submission = submission
+
+
 class GradingSession:
     """Collects outcomes while tests run and writes results.json when the session ends."""
 
@@ -107,7 +114,12 @@ class GradingSession:
         self.first_test: float | None = None
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        # The worker boots (about 0.1 s: Python, numpy, confinement) while pytest collects.
+        # The worker boots (about 0.1 s: Python, numpy, confinement) while pytest collects; when
+        # grading.grade() started it even before pytest configured itself, that one is used.
+        early = [p for p in self.config.pluginmanager.get_plugins() if isinstance(p, Prestarted)]
+        if early:
+            self._submission = early[0].submission
+            return
         assignment = _declared_assignment(session.config.args)
         if assignment is not None:
             self._submission = Submission(self.config.getoption("--submission"), assignment)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,17 @@ def test_validate_reports_where_a_results_file_is_wrong(capsys, tmp_path):
     bad.write_text(json.dumps({"tests": [{"name": "x", "status": "ok"}]}))
     assert main(["validate", str(bad)]) == 1
     assert "tests[0].status" in capsys.readouterr().out
+
+
+def test_the_console_command_exits_at_once_with_its_output_and_results_complete(tmp_path):
+    """entry_point skips interpreter shutdown for grade: nothing printed or written may be lost."""
+    out = tmp_path / "results.json"
+    submission = HW2 / "q1_sign.py"
+    command = [sys.executable, "-m", "graders", "grade", "hw2", str(submission), "--results", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "".join(done.stdout.split()).endswith(f"Resultswrittento{out}")  # the last line, unwrapped
+    assert "Score: " in done.stdout
+    assert json.loads(out.read_text())["score"] == float(done.stdout.split("Score: ")[1].split(" /")[0])
+    missing = subprocess.run([*command[:5], str(tmp_path / "absent.py")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
