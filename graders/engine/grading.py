@@ -109,9 +109,12 @@ def grade(
             extra.append("--visible-only")
         sink = log if log is not None else io.StringIO()
         # The worker boots (Python, numpy, confinement) while pytest configures and collects.
-        early = Submission(Path(submission).resolve(), info.assignment)
-        early.prestart()
-        plugins = [Prestarted(early)]
+        try:
+            early = Submission(Path(submission).resolve(), info.assignment)
+            early.prestart()  # never raises: a failure recurs in the tests, with the student's message
+        except Exception:  # the plugin meets it again inside the session, where results record it
+            early = None
+        plugins = [Prestarted(early)] if early is not None else []
         try:
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 code = without_autoload(lambda: pytest.main(pytest_args(info, extra), plugins=plugins))
@@ -120,7 +123,8 @@ def grade(
         else:
             crash = f"pytest exited with {code!r} without writing results\n{sink.getvalue()[-5000:]}"
         finally:
-            early.close()  # already closed by the plugin, unless pytest stopped before its session
+            if early is not None:
+                early.close()  # already closed by the plugin, unless pytest stopped before its session
         if not out.exists():
             write_results(
                 out,

@@ -47,8 +47,12 @@ class Submission:
     def prestart(self) -> None:
         """Start the worker process now, so that it boots while pytest collects the grader."""
         if self.load_error is None and self._sandbox is None:
-            self._sandbox = self._new_sandbox()
-            self._sandbox.spawn()
+            try:
+                self._sandbox = self._new_sandbox()
+                self._sandbox.spawn()
+            except Exception:  # raised again on first use, inside a test, with the student's message
+                self.close()
+                self._sandbox = None
 
     def _new_sandbox(self) -> Sandbox:
         return Sandbox(submission_files(self.path, self.assignment.max_bytes), self.assignment.sandbox)
