@@ -59,9 +59,23 @@ def run_batch(folder: Path, workdir: Path, extra: list[str]) -> dict:
     }
 
 
+def median_runs(folder: Path, workdir: Path, configurations: dict[str, list[str]], rounds: int) -> dict:
+    """Each configuration `rounds` times, interleaved (A B C A B C ...), and each one's median run.
+
+    A shared machine drifts: interleaving gives every configuration the same share of a slow minute,
+    and the median drops one run that a burst of other work slowed down.
+    """
+    samples: dict[str, list[dict]] = {name: [] for name in configurations}
+    for _ in range(rounds):
+        for name, extra in configurations.items():
+            samples[name].append(run_batch(folder, workdir, extra))
+    return {name: sorted(runs, key=lambda r: r["wall"])[len(runs) // 2] for name, runs in samples.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each configuration (median shown)")
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/performance.md alone")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nngrade-bench-") as tmp:
@@ -75,7 +89,7 @@ def main() -> None:
             "local, 2 workers": ["--workers", "2"],
             "Dask LocalCluster, 2 workers": ["--cluster", "local", "--workers", "2"],
         }
-        runs = {name: run_batch(work / "class", work, extra) for name, extra in configurations.items()}
+        runs = median_runs(work / "class", work, configurations, args.rounds)
     base = runs["local, 1 worker"]["wall"]
     rows = [
         f"| {name} | {r['count']} ({r['statuses']}) | {r['wall']:.1f} | {r['count'] / r['wall']:.2f} "
@@ -88,7 +102,8 @@ def main() -> None:
             heading("Batch throughput"),
             "",
             f"Machine: {machine()}. Load average before the measured runs: {load} (the machine is shared).",
-            f"Command: `python bench/batch_throughput.py --submissions {args.submissions}`; each row is one",
+            f"Command: `python bench/batch_throughput.py --submissions {args.submissions} --rounds "
+            f"{args.rounds}`; each row is the median of {args.rounds} runs, interleaved, of",
             "`nngrade batch computation_graph FOLDER --quiet` on a fresh history. CPU counts the process",
             "tree the batch waits for (itself, zygotes, grading processes, sandbox workers); with Dask it",
             "misses the worker processes' share, which the cluster does not hand back.",
