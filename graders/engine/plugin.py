@@ -294,8 +294,8 @@ def _declared_assignment(args: list[str]):
         folder = folder.parent
     try:
         module = importlib.import_module(".".join(parts))
-    except ImportError:
-        return None  # collection will report it
+    except Exception:  # a broken grader package: collection reports it, where results record it
+        return None
     return getattr(module, "ASSIGNMENT", None)
 
 
