@@ -158,8 +158,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one nngrade command; returns the process exit code."""
-    parser = _build_parser()
-    args = parser.parse_args(argv)
+    return _execute(_build_parser().parse_args(argv))
+
+
+def _execute(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except (UsageError, DataError, UnknownAssignment, BuildError) as exc:
@@ -174,9 +176,10 @@ FAST_EXIT = ("grade", "check", "validate", "list")
 
 
 def entry_point() -> None:
-    """Console-script entry: exit with main's code."""
-    code = main()
-    if sys.argv[1:2] and sys.argv[1] in FAST_EXIT:
+    """Console-script entry: exit with the command's code."""
+    args = _build_parser().parse_args()
+    code = _execute(args)
+    if args.command in FAST_EXIT:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -27,8 +27,8 @@ def list_command(args: argparse.Namespace) -> int:
     table.add_column("assignment", no_wrap=True)
     for column in ("points", "visible", "questions", "tests"):
         table.add_column(column, justify="right", no_wrap=True)
-    broken = []
-    for info in available():
+    broken, infos = [], available()
+    for info in infos:
         try:
             summary = catalog(info)
         except CatalogError as exc:
@@ -44,7 +44,7 @@ def list_command(args: argparse.Namespace) -> int:
         )
     console = Console()
     console.print(table)
-    for info in available():
+    for info in infos:
         console.print(f"[bold]{info.name}[/bold]: {info.title}", highlight=False)
     for message in broken:
         console.print(message, markup=False)

@@ -244,9 +244,10 @@ def replay(module: str, name: str, arguments: dict[str, Any], variadic: tuple[st
     stored = lookup(_recordings().get(qualified, {}), given)
     if stored is UNSET:
         raise NotInKit(
-            f"This check needs an answer of the reference solution ({qualified}) that {NOT_IN_KIT}: the "
+            f"This check needs an answer of the reference solution ({qualified}) that {NOT_IN_KIT}. The "
             "kit holds the answers for the inputs the visible tests use when your functions return what "
-            "the handout asks for. The check runs in full when you submit."
+            "the handout asks for, so this usually follows from a value your code got wrong: fix the "
+            "other failed checks first. The check runs in full when you submit."
         )
     return from_tree(stored)
 
