@@ -16,12 +16,15 @@ the array buffers back to back. In the header, plain JSON stands for itself exce
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import struct
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 64
@@ -31,13 +34,24 @@ KEPT = "$kept"
 _HEADER_LEN = struct.Struct(">Q")
 
 # Plain numeric dtypes only: no objects, strings, structured records, datetimes or complex.
+# Spelled out (these are numpy's little-endian dtype strings) so that importing the codec does not
+# import numpy: a worker grading a pure-Python submission never loads it (0.1 s of CPU each).
+_DTYPE_CODES = ("?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")
 _ALLOWED_DTYPES = frozenset(
-    np.dtype(code).newbyteorder("<").str
-    for code in ("?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")
+    ("|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f2", "<f4", "<f8")
 )
-_NUMPY_SCALARS = frozenset(
-    np.dtype(code).type for code in ("?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")
-)
+
+
+def _numpy():
+    """numpy, imported on first need: decoding an array, or encoding one (numpy is loaded then)."""
+    import numpy
+
+    return numpy
+
+
+@functools.lru_cache(maxsize=1)
+def _numpy_scalars(np) -> frozenset:
+    return frozenset(np.dtype(code).type for code in _DTYPE_CODES)
 
 
 class CodecError(Exception):
@@ -57,6 +71,9 @@ def encode(value: Any, max_bytes: int = MAX_MESSAGE_BYTES) -> bytearray:
     """Serialise value into one message; raises UnsupportedType naming the offending path."""
     buffers: list[np.ndarray] = []
     offset = [0]
+    # No value can hold a numpy object unless numpy was imported (by the caller or the student).
+    np = sys.modules.get("numpy")
+    scalars = _numpy_scalars(np) if np is not None else frozenset()
 
     def add_buffer(array: np.ndarray) -> int:
         # Kept as arrays and copied once into the message: large arrays are the common case.
@@ -90,13 +107,13 @@ def encode(value: Any, max_bytes: int = MAX_MESSAGE_BYTES) -> bytearray:
                     )
                 pairs.append([k, enc(x, f"{path}[{k!r}]", depth + 1)])
             return {"$d": pairs}
-        if isinstance(v, np.ndarray):
+        if np is not None and isinstance(v, np.ndarray):
             # Subclasses are carried as plain arrays; view() through the base class avoids their methods.
             plain = np.ndarray.view(v, np.ndarray)
             dtype = _wire_dtype(plain.dtype, path)
             data = plain.astype(dtype, order="C", copy=False)
             return {"$a": [dtype.str, list(data.shape), add_buffer(data)]}
-        if t in _NUMPY_SCALARS:
+        if t in scalars:
             dtype = _wire_dtype(np.dtype(t), path)
             return {"$s": [dtype.str, add_buffer(np.asarray(v, dtype=dtype))]}
         raise UnsupportedType(f"{path}: unsupported type {t.__module__}.{t.__qualname__}")
@@ -107,12 +124,13 @@ def encode(value: Any, max_bytes: int = MAX_MESSAGE_BYTES) -> bytearray:
         raise CodecError(f"message of {len(prefix) + offset[0]} bytes is over the {max_bytes} byte limit")
     message = bytearray(len(prefix) + offset[0])
     message[: len(prefix)] = prefix
-    dest = np.frombuffer(message, dtype=np.uint8)
-    pos = len(prefix)
-    for chunk in buffers:
-        dest[pos : pos + chunk.size] = chunk
-        pos += chunk.size
-    del dest  # release the export, so the bytearray is an ordinary object again
+    if buffers:
+        dest = np.frombuffer(message, dtype=np.uint8)
+        pos = len(prefix)
+        for chunk in buffers:
+            dest[pos : pos + chunk.size] = chunk
+            pos += chunk.size
+        del dest  # release the export, so the bytearray is an ordinary object again
     return message
 
 
@@ -193,6 +211,7 @@ def _read_array(body: memoryview, dtype_str: Any, shape: tuple[int, ...], offset
         raise CodecError("malformed array offset")
     if len(shape) > 32:
         raise CodecError("array has too many dimensions")
+    np = _numpy()
     dtype = np.dtype(dtype_str)
     count = math.prod(shape)
     nbytes = count * dtype.itemsize

@@ -196,3 +196,34 @@ def test_decoded_arrays_do_not_alias_the_message():
     got = decode(bytes(message))
     got[0] = 99.0
     assert decode(bytes(message))[0] == 0.0
+
+
+def test_allowed_dtypes_are_numpy_plain_numeric_dtypes():
+    """The codec spells its dtype list out (so importing it does not import numpy); numpy agrees."""
+    from graders.engine import codec
+
+    plain = ("?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")
+    assert codec._ALLOWED_DTYPES == {np.dtype(c).newbyteorder("<").str for c in plain}
+
+
+def test_importing_the_codec_does_not_import_numpy_and_plain_values_need_none():
+    """A worker grading a pure-Python submission never pays for numpy."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import graders.engine.codec as codec
+
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import codec;"
+        "m = codec.encode({'a': (1, 2.5, float('nan')), 'b': ['x', None]});"
+        "v = codec.decode(m); assert v['a'][:2] == (1, 2.5) and v['b'] == ['x', None], v;"
+        "print('numpy' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", script, str(Path(codec.__file__).parent)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "False"
