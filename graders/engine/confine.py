@@ -113,6 +113,7 @@ def confine(
     uid is dropped: for an ordinary user it would count every process they own, not ours.
     """
     install_paths = sysconfig.get_paths()  # before the drop: it may read files only root can
+    import_dirs = [p for p in sys.path if os.path.isabs(p) and os.path.isdir(p)]  # likewise
     report: dict = {"uid": os.getuid(), "network_isolated": False, "private_tmp": False, "rlimits": {}}
     report["degraded"] = degraded = []
     if isolate:
@@ -130,6 +131,9 @@ def confine(
                 sys.prefix,
                 sys.base_prefix,
                 os.path.dirname(os.path.abspath(__file__)),
+                # Where imports come from: a virtualenv's site-packages (the worker runs with -S,
+                # so sys.prefix is the base installation's) and folders named by .pth files.
+                *import_dirs,
             ]
             problems = (
                 [f"mount namespace: unshare failed ({error})"] if error else _private_tmp(tmpfs_bytes, keep)
@@ -157,11 +161,11 @@ def confine(
             if os.getuid() != uid or os.geteuid() != uid:
                 raise RuntimeError("failed to drop privileges")
     report["uid"] = os.getuid()
-    report["unreachable"] = unreachable_paths(install_paths)
+    report["unreachable"] = unreachable_paths(install_paths, import_dirs)
     return report
 
 
-def unreachable_paths(paths: dict[str, str]) -> list[str]:
+def unreachable_paths(paths: dict[str, str], import_dirs: list[str]) -> list[str]:
     """Parts of this interpreter's installation the current user cannot read.
 
     After the uid drop, every module not yet imported is read from these; a Python installed
@@ -169,4 +173,5 @@ def unreachable_paths(paths: dict[str, str]) -> list[str]:
     a confusing way, so the parent refuses to go on and says how to fix it.
     """
     wanted = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    wanted |= set(import_dirs)
     return sorted(p for p in wanted if not os.access(p, os.R_OK | os.X_OK))

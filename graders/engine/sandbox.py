@@ -201,6 +201,7 @@ class Sandbox:
             "uid": self.ids[0] if self.ids else None,
             "gid": self.ids[1] if self.ids else None,
             "isolate": cfg.isolate,
+            "site_packages": _site_packages(),
         }
         env = {k: os.environ[k] for k in ENV_ALLOW if k in os.environ}
         env.update(
@@ -225,6 +226,7 @@ class Sandbox:
                 [
                     sys.executable,
                     "-I",
+                    "-S",  # the worker adds site-packages itself (worker._add_site_packages)
                     str(ENGINE_DIR / "worker.py"),
                     str(req_r),
                     str(rep_w),
@@ -432,3 +434,14 @@ def _widen_pipe(fd: int) -> None:
         fcntl.fcntl(fd, F_SETPIPE_SZ, 1 << 20)
     except OSError:
         pass  # above /proc/sys/fs/pipe-max-size: the default 64 KiB still works, only slower
+
+
+def _site_packages() -> list[str]:
+    """This installation's site-packages folders (a virtualenv's, when we run in one), in order.
+
+    `site` has already worked out the prefixes (pyvenv.cfg, include-system-site-packages) in
+    this process; the worker, started with -S, is handed the result.
+    """
+    import site
+
+    return [folder for folder in site.getsitepackages() if os.path.isdir(folder)]

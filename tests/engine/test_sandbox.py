@@ -283,11 +283,15 @@ def test_a_python_installed_under_tmp_stays_visible_behind_the_private_tmp():
         os_tmp.chmod(0o755)
         venv = os_tmp / "venv"
         subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+        # A package only the virtualenv has: the worker must see the venv's own site-packages.
+        (site_packages,) = venv.glob("lib/python3*/site-packages")
+        (site_packages / "venv_only.py").write_text("VALUE = [1]\n", encoding="utf-8")
         script = (
             "from graders.engine.loading import load_source\n"
             "from graders.engine.sandbox import Sandbox\n"
+            "source = 'import json, venv_only\\ndef f():\\n    return json.dumps(venv_only.VALUE)\\n'\n"
             "with Sandbox({}) as sb:\n"
-            "    sb.load(load_source('import json\\ndef f():\\n    return json.dumps([1])\\n'))\n"
+            "    sb.load(load_source(source))\n"
             "    print(sb.call('f').value, sb.probe['private_tmp'], sb.probe['degraded'])\n"
         )
         done = subprocess.run(
@@ -299,3 +303,70 @@ def test_a_python_installed_under_tmp_stays_visible_behind_the_private_tmp():
         )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[1] True []"
+
+
+PURE = """
+import math
+
+def hypot(a, b):
+    return math.hypot(a, b)
+
+def numpy_loaded():
+    import sys
+    return "numpy" in sys.modules
+
+def leave():
+    exit(3)
+
+def same(x):
+    return x
+
+def helped():
+    return callable(help) and callable(quit)
+"""
+
+
+def test_a_pure_python_submission_runs_without_numpy_and_keeps_exit_and_help():
+    """The worker starts with -S and loads numpy only on need; site's builtins are still there."""
+    with Sandbox({"pure.py": PURE.encode()}, SandboxConfig(call_timeout=10)) as sb:
+        sb.load(load_source(PURE, "pure.py"))
+        assert sb.call("hypot", 3.0, 4.0).value == 5.0
+        assert sb.call("numpy_loaded").value is False
+        assert sb.call("helped").value is True
+        with pytest.raises(SubmissionError) as exc:
+            sb.call("leave")
+        assert exc.value.error_type == "SystemExit"
+        # An array from the grader makes the worker import numpy to decode it.
+        np.testing.assert_array_equal(sb.call("same", np.arange(3.0)).value, [0.0, 1.0, 2.0])
+        assert sb.call("numpy_loaded").value is True
+
+
+def test_worker_takes_site_packages_and_pth_paths_but_runs_no_pth_code(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from graders.engine.sandbox import ENGINE_DIR
+
+    site_dir, marker = tmp_path / "site-packages", tmp_path / "ran"
+    (site_dir / "vendored").mkdir(parents=True)
+    (site_dir / "extra.pth").write_text(
+        f"vendored\n# a comment\nimport os; open({str(marker)!r}, 'w').close()\nnot-there\n", encoding="utf-8"
+    )
+    script = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); import worker;"
+        "worker._add_site_packages([sys.argv[2], sys.argv[2]]);"
+        "print(json.dumps({'path': sys.path, 'exit': callable(exit), 'site_ran': sys.flags.no_site == 0}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", script, str(ENGINE_DIR), str(site_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seen = json.loads(out.stdout)
+    assert seen["path"].count(str(site_dir)) == 1
+    assert str(site_dir / "vendored") in seen["path"]
+    assert not any(p.endswith("not-there") for p in seen["path"])
+    assert not marker.exists(), "a .pth import line ran in the worker"
+    assert seen["exit"] and not seen["site_ran"]
