@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from graders.engine.batch_task import grader_fingerprint, make_task, outcome
+from graders.engine.discovery import find
 from graders.engine.exports import Entry, TooLarge, content_hash, entry_files, open_input
-from graders.engine.grading import find
 from graders.engine.history import History, Planned, Result, Run
 
 TIMEOUT_MARGIN = 60.0  # on top of the sandbox's own limits: pytest, imports, writing results
@@ -205,4 +205,3 @@ def _executor(options: BatchOptions):
     if options.cluster is not None:
         raise BatchError(f"--cluster {options.cluster!r}: only 'local' is known")
     return LocalExecutor(options.workers or default_workers())
-

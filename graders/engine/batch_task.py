@@ -46,7 +46,7 @@ def grader_fingerprint(assignment: str, grader_dir: str | None = None) -> dict:
     imports. The engine is covered by the version: hashing it too would make a run unresumable
     after any edit to the harness.
     """
-    from graders.engine.grading import find  # imports pytest: only where grading happens
+    from graders.engine.discovery import find
 
     folders = [find(assignment).folder] + ([Path(grader_dir).resolve()] if grader_dir else [])
     files = [

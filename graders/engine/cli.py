@@ -9,8 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from graders import __version__
-from graders.engine.datasets import DataError
-from graders.engine.errors import BuildError, UnknownAssignment
+from graders.engine.errors import BuildError, DataError, UnknownAssignment
 
 EXIT_OK = 0
 EXIT_USAGE = 2

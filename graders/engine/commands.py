@@ -9,8 +9,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from graders.engine.discovery import available, find
 from graders.engine.errors import UnknownAssignment
-from graders.engine.grading import available, find, grade
+from graders.engine.grading import grade
 from graders.engine.loading import LoadError, load_submission
 from graders.engine.report import show
 from graders.engine.results import ResultsError, load_results

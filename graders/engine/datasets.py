@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from graders.engine.errors import DataError
+
 # IDX type codes (third byte of the magic number) -> big-endian numpy dtype.
 _IDX_DTYPES = {
     0x08: np.dtype(">u1"),
@@ -30,10 +32,6 @@ MNIST_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-
-
-class DataError(Exception):
-    """A data file is missing or malformed; the message says which file and what is wrong."""
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:

@@ -53,3 +53,10 @@ class UnknownAssignment(Exception):
 
 class BuildError(Exception):
     """The autograder zip cannot be built as asked; the message says what to change."""
+
+
+class DataError(Exception):
+    """A data file is missing or malformed; the message says which file and what is wrong.
+
+    Here rather than in datasets.py, so that the CLI can catch it without importing numpy.
+    """

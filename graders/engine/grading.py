@@ -1,4 +1,4 @@
-"""Running a grader module under pytest for one submission, and finding the available graders.
+"""Running a grader module under pytest for one submission.
 
 The grader runs in this (trusted) process; student code runs only in the sandbox the plugin
 starts. pytest is pointed at our own ini file and the grader package's folder, never at the
@@ -9,57 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 import io
 import json
 import os
 import tempfile
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-import graders
-from graders.engine.errors import UnknownAssignment
+from graders.engine.discovery import GRADERS_DIR, GraderInfo, find
 from graders.engine.plugin import Prestarted
 from graders.engine.results import failure_results, load_results, write_results
 from graders.engine.submission import Submission
 
-GRADERS_DIR = Path(graders.__file__).resolve().parent
 INI = Path(__file__).resolve().with_name("pytest_grading.ini")
-
-
-@dataclass(frozen=True)
-class GraderInfo:
-    name: str
-    title: str
-    folder: Path
-    required: tuple[str, ...]
-    assignment: object  # the grader's Assignment
-
-
-def available() -> list[GraderInfo]:
-    """Every graders/<name>/ package that declares an ASSIGNMENT."""
-    found = []
-    for folder in sorted(GRADERS_DIR.iterdir()):
-        if folder.name == "engine" or not (folder / "__init__.py").is_file():
-            continue
-        module = importlib.import_module(f"graders.{folder.name}")
-        assignment = getattr(module, "ASSIGNMENT", None)
-        if assignment is not None:
-            found.append(
-                GraderInfo(assignment.name, assignment.title, folder, assignment.required, assignment)
-            )
-    return found
-
-
-def find(name: str) -> GraderInfo:
-    for info in available():
-        if info.name == name:
-            return info
-    names = ", ".join(i.name for i in available()) or "none"
-    raise UnknownAssignment(f"no grader for assignment {name!r} (available: {names})")
 
 
 def pytest_args(info: GraderInfo, extra: list[str]) -> list[str]:

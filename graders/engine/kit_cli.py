@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the kit's one command; returns the process exit code."""
     args = _parser().parse_args(argv)
-    from graders.engine.grading import available, grade  # imports pytest: only once a command runs
+    from graders.engine.discovery import available
+    from graders.engine.grading import grade  # imports pytest: only once a command runs
     from graders.engine.report import show
 
     submission = Path(args.submission)
