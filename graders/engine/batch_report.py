@@ -1,6 +1,6 @@
 """A run's results for people: the terminal summary, the CSV, and a self-contained HTML report.
 
-The HTML file carries its two charts (score histogram, each test's pass rate) as PNG data drawn
+The HTML file carries its two charts (score histogram, each test's pass rate) as SVG data drawn
 by matplotlib, so it can be mailed or archived as one file. Everything from a submission (names,
 messages) is escaped: it is untrusted text.
 """
@@ -123,14 +123,19 @@ def summary(run: Run, results: Sequence[Result], console: Console) -> None:
             console.print(f"  ... and {len(problems) - 20} more (see the CSV or the HTML report)")
 
 
-def _png(figure) -> str:
+def _svg(figure) -> str:
+    import matplotlib
+
+    # SVG with text left as text: the browser sets the labels. Rasterising a PNG took twice as long
+    # (0.45 s against 0.25 s for both charts), a wait after the last submission is graded.
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "nngrade"}):
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def charts(results: Sequence[Result]) -> tuple[str, str]:
-    """(histogram, pass rates) as base64 PNG."""
+    """(histogram, pass rates) as base64 SVG."""
     from matplotlib.figure import Figure  # no pyplot: no global figure state, no GUI backend
 
     scores = [r.score for r in results if r.status in SCORED]
@@ -155,7 +160,7 @@ def charts(results: Sequence[Result]) -> tuple[str, str]:
     axes.set_xlim(0, 100)
     axes.set_xlabel("% of graded submissions passing")
     axes.set_title("Pass rate per test")
-    return _png(histogram), _png(passing)
+    return _svg(histogram), _svg(passing)
 
 
 def write_html(run: Run, results: Sequence[Result], path: str | os.PathLike) -> Path:
@@ -195,8 +200,8 @@ tr.timeout, tr.crashed {{ background: #fde8e8; }} tr.invalid {{ background: #fff
 <h1>{e(run.name)}</h1>
 <table>{rows}</table>
 <div class="charts">
-<img id="histogram" alt="Histogram of scores" src="data:image/png;base64,{histogram}">
-<img id="pass-rates" alt="Pass rate of each test" src="data:image/png;base64,{passing}">
+<img id="histogram" alt="Histogram of scores" src="data:image/svg+xml;base64,{histogram}">
+<img id="pass-rates" alt="Pass rate of each test" src="data:image/svg+xml;base64,{passing}">
 </div>
 <h2>Tests</h2>
 <table><tr><th>test</th><th>points</th><th>passed</th><th>graded</th></tr>{tests}</table>
