@@ -113,7 +113,10 @@ def confine(
     uid is dropped: for an ordinary user it would count every process they own, not ours.
     """
     install_paths = sysconfig.get_paths()  # before the drop: it may read files only root can
-    import_dirs = [p for p in sys.path if os.path.isabs(p) and os.path.isdir(p)]  # likewise
+    # Likewise, where imports come from; not the worker's own folder, which may be root's alone
+    # (Gradescope's source): its modules are loaded already, and it leaves sys.path after this.
+    engine = os.path.dirname(os.path.abspath(__file__))
+    import_dirs = [p for p in sys.path if os.path.isabs(p) and os.path.isdir(p) and p != engine]
     report: dict = {"uid": os.getuid(), "network_isolated": False, "private_tmp": False, "rlimits": {}}
     report["degraded"] = degraded = []
     if isolate:
@@ -130,9 +133,9 @@ def confine(
                 *install_paths.values(),
                 sys.prefix,
                 sys.base_prefix,
-                os.path.dirname(os.path.abspath(__file__)),
-                # Where imports come from: a virtualenv's site-packages (the worker runs with -S,
-                # so sys.prefix is the base installation's) and folders named by .pth files.
+                engine,
+                # A virtualenv's site-packages (the worker runs with -S, so sys.prefix is the base
+                # installation's) and folders named by .pth files.
                 *import_dirs,
             ]
             problems = (
