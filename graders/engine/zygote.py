@@ -145,10 +145,12 @@ class Zygote:
 
 def _preload(assignment: str) -> None:
     """Import what every grading process needs: the engine, pytest, the grader's helper modules."""
-    from _pytest.config import default_plugins
-
     from graders.engine import batch_task, grading, plugin  # noqa: F401  (inherited by each fork)
 
+    try:
+        from _pytest.config import default_plugins  # not public API: a speed-up, never a requirement
+    except ImportError:
+        default_plugins = ()
     # Every grading session imports pytest's built-in plugins, pdb (the debugging plugin), its
     # argument completion and numpy.random (the graders' random inputs): 35-45 ms of each
     # grading process's CPU, unless the zygote has them already.
