@@ -12,6 +12,7 @@ import dataclasses
 import io
 import json
 import os
+import sys
 import tempfile
 import traceback
 from pathlib import Path
@@ -24,6 +25,7 @@ from graders.engine.results import failure_results, load_results, write_results
 from graders.engine.submission import Submission
 
 INI = Path(__file__).resolve().with_name("pytest_grading.ini")
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # numpy's BLAS: OpenBLAS wheels, MKL builds
 
 
 def pytest_args(info: GraderInfo, extra: list[str]) -> list[str]:
@@ -61,6 +63,7 @@ def grade(
     grader_folder: run the tests of this copy of the assignment's grader package (e.g. a fixed test
     tried on last year's submissions before release) instead of the installed one.
     """
+    one_blas_thread()
     info = find(assignment)
     if grader_folder is not None:
         info = dataclasses.replace(info, folder=Path(grader_folder).resolve())
@@ -102,6 +105,22 @@ def grade(
             # The plugin validated this dict before writing it; validating it again costs 30 ms.
             return json.loads(out.read_text(encoding="utf-8"))
         return load_results(out)
+
+
+def one_blas_thread() -> None:
+    """Put this process's numpy on one BLAS thread, for good (and any numpy it loads later).
+
+    The grader's matrices are small (a batch, a gradient check): a second OpenBLAS thread spun
+    for 0.5 s of CPU per hw2 grade without shortening it, and with several grades at once
+    (nngrade batch) each one's spinning threads took cores from the others. Student code runs
+    on one thread already (sandbox.py).
+    """
+    for name in BLAS_THREADS:
+        os.environ[name] = "1"  # read when numpy loads its BLAS, here or in a process we start
+    if "numpy" in sys.modules:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
 
 
 def without_autoload(run):

@@ -147,6 +147,7 @@ def _preload(assignment: str) -> None:
     """Import what every grading process needs: the engine, pytest, the grader's helper modules."""
     from graders.engine import batch_task, grading, plugin  # noqa: F401  (inherited by each fork)
 
+    grading.one_blas_thread()  # as every grade does: each slot's numpy keeps to its own core
     try:
         from _pytest.config import default_plugins  # not public API: a speed-up, never a requirement
     except ImportError:
