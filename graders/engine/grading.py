@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,10 @@ import pytest
 from graders.engine.discovery import GRADERS_DIR, GraderInfo, find
 from graders.engine.plugin import Prestarted
 from graders.engine.results import failure_results, load_results, write_results
+from graders.engine.sandbox import BLAS_THREADS
 from graders.engine.submission import Submission
 
 INI = Path(__file__).resolve().with_name("pytest_grading.ini")
-BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # numpy's BLAS: OpenBLAS wheels, MKL builds
 
 
 def pytest_args(info: GraderInfo, extra: list[str]) -> list[str]:
@@ -63,7 +64,11 @@ def grade(
     grader_folder: run the tests of this copy of the assignment's grader package (e.g. a fixed test
     tried on last year's submissions before release) instead of the installed one.
     """
-    one_blas_thread()
+    with one_blas_thread():
+        return _grade(assignment, submission, results, data, visible_only, log, grader_folder)
+
+
+def _grade(assignment, submission, results, data, visible_only, log, grader_folder) -> dict:
     info = find(assignment)
     if grader_folder is not None:
         info = dataclasses.replace(info, folder=Path(grader_folder).resolve())
@@ -107,20 +112,33 @@ def grade(
         return load_results(out)
 
 
-def one_blas_thread() -> None:
-    """Put this process's numpy on one BLAS thread, for good (and any numpy it loads later).
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """The grader's numpy on one BLAS thread while a grade runs.
 
-    The grader's matrices are small (a batch, a gradient check): a second OpenBLAS thread spun
-    for 0.5 s of CPU per hw2 grade without shortening it, and with several grades at once
-    (nngrade batch) each one's spinning threads took cores from the others. Student code runs
-    on one thread already (sandbox.py).
+    Its matrices are small (a batch, a gradient check): a second OpenBLAS thread spun for 0.5 s of
+    CPU per hw2 grade without shortening it, and with several grades at once (nngrade batch) each
+    one's spinning threads took cores from the others. Student code has one thread already
+    (sandbox.py). Afterwards the environment is as it was, and so is the thread count of a numpy
+    loaded before the grade; a numpy first loaded during the grade keeps one thread.
     """
-    for name in BLAS_THREADS:
-        os.environ[name] = "1"  # read when numpy loads its BLAS, here or in a process we start
+    saved = {name: os.environ.get(name) for name in BLAS_THREADS}
+    os.environ.update(dict.fromkeys(BLAS_THREADS, "1"))  # read when numpy loads its BLAS
+    limits = None
     if "numpy" in sys.modules:
         from threadpoolctl import threadpool_limits
 
-        threadpool_limits(limits=1, user_api="blas")
+        limits = threadpool_limits(limits=1, user_api="blas")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        if limits is not None:
+            limits.restore_original_limits()
 
 
 def without_autoload(run):

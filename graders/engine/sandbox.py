@@ -35,6 +35,9 @@ __all__ = ["CallResult", "LoadReport", "Sandbox", "SandboxConfig", "SandboxUnava
 ENGINE_DIR = Path(__file__).resolve().parent
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux only; the number where Python lacks the name
 ENV_ALLOW = ("LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
+# What numpy's BLAS (OpenBLAS wheels, MKL builds) and OpenMP read for their thread counts.
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+ONE_THREAD = dict.fromkeys((*BLAS_THREADS, "OMP_NUM_THREADS"), "1")
 
 
 @dataclass(frozen=True)
@@ -208,9 +211,7 @@ class Sandbox:
             PATH="/usr/local/bin:/usr/bin:/bin",
             HOME=str(self.workdir),
             MPLBACKEND="Agg",
-            OPENBLAS_NUM_THREADS="1",
-            OMP_NUM_THREADS="1",
-            MKL_NUM_THREADS="1",
+            **ONE_THREAD,
         )
         env.setdefault("LANG", "C.UTF-8")
         name, value = self.marker.split("=", 1)

@@ -30,6 +30,8 @@ import time
 import traceback
 from pathlib import Path
 
+from graders.engine.sandbox import BLAS_THREADS
+
 STOP_GRACE = 20.0  # seconds a grading process gets, after SIGTERM, to stop its sandbox and exit
 START_TIMEOUT = 120.0  # a zygote importing everything on a busy machine
 PR_SET_PDEATHSIG = 1
@@ -78,6 +80,8 @@ class Zygote:
             [sys.executable, "-m", "graders.engine.zygote", self.assignment],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            # Grades run on one BLAS thread (grading.one_blas_thread); numpy is loaded here first.
+            env={**os.environ, **dict.fromkeys(BLAS_THREADS, "1")},
             # `-m` puts the working directory first on sys.path: make it the one holding `graders`,
             # never a shared folder such as /tmp where anyone could plant a module.
             cwd=PACKAGE_ROOT,
@@ -147,7 +151,6 @@ def _preload(assignment: str) -> None:
     """Import what every grading process needs: the engine, pytest, the grader's helper modules."""
     from graders.engine import batch_task, grading, plugin  # noqa: F401  (inherited by each fork)
 
-    grading.one_blas_thread()  # as every grade does: each slot's numpy keeps to its own core
     try:
         from _pytest.config import default_plugins  # not public API: a speed-up, never a requirement
     except ImportError:
