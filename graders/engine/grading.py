@@ -80,7 +80,7 @@ def _grade(assignment, submission, results, data, visible_only, log, grader_fold
         if visible_only:
             extra.append("--visible-only")
         sink = log if log is not None else io.StringIO()
-        # The worker boots (Python, numpy, confinement) while pytest configures and collects.
+        # The worker boots (Python, confinement) while pytest configures and collects.
         try:
             early = Submission(Path(submission).resolve(), info.assignment)
             early.prestart()  # never raises: a failure recurs in the tests, with the student's message

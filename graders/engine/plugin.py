@@ -114,7 +114,7 @@ class GradingSession:
         self.first_test: float | None = None
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        # The worker boots (about 0.1 s: Python, numpy, confinement) while pytest collects; when
+        # The worker boots (about 40 ms: Python, confinement) while pytest collects; when
         # grading.grade() started it even before pytest configured itself, that one is used.
         early = [p for p in self.config.pluginmanager.get_plugins() if isinstance(p, Prestarted)]
         if early:
