@@ -85,6 +85,21 @@ def median_seconds(fn: Callable[[], object], repeat: int, warmup: int = 1) -> fl
     return statistics.median(samples)
 
 
+class BrokenRun(RuntimeError):
+    """What a benchmark timed did not do its job (a grade short of full marks, a batch that crashed):
+    its time says nothing about the target, so no verdict is given."""
+
+
+def require(ok: bool, what: str) -> None:
+    if not ok:
+        raise BrokenRun(f"the measured run is broken, so its figure would mean nothing: {what}")
+
+
+def one_blas_thread_env() -> dict:
+    """This environment with numpy's BLAS (and OpenMP) on one thread, as nngrade's worker runs."""
+    return {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def bare_python_seconds(code: str, repeat: int, isolated: bool = False) -> float:
     """Median wall seconds of `python -c code` (a fresh interpreter each time)."""
     argv = [sys.executable, *(["-I"] if isolated else []), "-c", code]

@@ -57,8 +57,7 @@ def seconds_of(fn) -> tuple[float, object]:
 def forward_seconds(loss, w) -> float:
     """Seconds of one call as check_gradient makes it (on a fresh copy), median of enough calls."""
     calls = max(3, min(200, int(2e7 // w.size)))
-    samples = [seconds_of(lambda: loss(w.copy()))[0] for _ in range(calls)]
-    return float(np.median(samples))
+    return bl.median_seconds(lambda: loss(w.copy()), calls, warmup=0)
 
 
 def measure(budget: float = 5.0) -> dict:

@@ -26,7 +26,18 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from benchlib import DEFAULT_MNIST, REPO, heading, load_average, machine, nngrade_command, publish, verdict
+from benchlib import (
+    DEFAULT_MNIST,
+    REPO,
+    heading,
+    load_average,
+    machine,
+    nngrade_command,
+    one_blas_thread_env,
+    publish,
+    require,
+    verdict,
+)
 
 DEFAULT_SUBMISSION = REPO / "assignments" / "hw2" / "examples" / "solution_colab_export.py"
 PHASES = ("start + exit", "collect", "load", "Q1", "Q3 checks", "training", "other")
@@ -82,6 +93,8 @@ def graded_run(submission: Path, mnist: Path, cache: Path) -> dict:
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         results = json.loads(out.read_text())
+    possible = sum(t["max_score"] for t in results["tests"])
+    require(results["score"] == possible, f"{submission.name} scored {results['score']:g} of {possible:g}")
     figures = results["extra_data"]["resources"]
     return {
         "score": results["score"],
@@ -125,16 +138,16 @@ def plain_loop(mnist: Path) -> float:
     return time.process_time() - start
 
 
+def baseline_command(mnist: Path) -> list[str]:
+    """plain_loop in a fresh interpreter; run it with benchlib.one_blas_thread_env(), as the worker runs."""
+    return [sys.executable, __file__, "--baseline-only", "--mnist", str(mnist)]
+
+
 def baseline_cpu(mnist: Path) -> float:
     """plain_loop's CPU seconds, in a fresh interpreter with one BLAS thread, as the worker has."""
     # Extra BLAS threads' CPU time would otherwise flatter the ratio.
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     line = subprocess.run(
-        [sys.executable, __file__, "--baseline-only", "--mnist", str(mnist)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
+        baseline_command(mnist), check=True, capture_output=True, text=True, env=one_blas_thread_env()
     ).stdout
     return float(line.split()[-1])
 

@@ -63,12 +63,14 @@ def measure(repeat: int = 5) -> dict:
         graded = json.loads(results.read_text())
     baseline = bl.bare_python_seconds("import numpy, pytest", repeat)
     q1 = [t for t in graded["tests"] if str(t.get("number", "")).startswith("1.")]
+    earned, possible = sum(t["score"] for t in q1), sum(t["max_score"] for t in q1)
+    bl.require(bool(q1) and earned == possible, f"the Q1-only submission scored {earned:g} of {possible:g}")
     return {
         "grade": grade_wall,
         "baseline": baseline,
         "ratio": grade_wall / baseline,
-        "q1_score": sum(t["score"] for t in q1),
-        "q1_max": sum(t["max_score"] for t in q1),
+        "q1_score": earned,
+        "q1_max": possible,
         "session": graded["extra_data"]["resources"]["wall_seconds"],
         "repeat": repeat,
         "load": (load_before, bl.load_average()),
