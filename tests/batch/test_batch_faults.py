@@ -78,7 +78,10 @@ def test_each_failure_is_recorded_with_its_status_and_the_others_are_graded(tmp_
         assert {row["submission"]: row["status"] for row in csv.DictReader(fh)} == {
             k: r.status for k, r in results.items()
         }
-    assert "crashed" in report.read_text(encoding="utf-8")
+    page = report.read_text(encoding="utf-8")
+    crashed = sorted(k for k, r in results.items() if r.status == "crashed")
+    assert len(crashed) == 2 and page.count("<tr class='crashed'>") == 2
+    assert all(f"<tr class='crashed'><td>{key}</td>" in page for key in crashed)
     # The report of a finished run can be written again at any time.
     again = tmp_path / "again.csv"
     assert main(["report", "faults", "--db", str(db), "--csv", str(again)]) == 0

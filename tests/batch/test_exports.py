@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def test_a_gradescope_export_maps_folders_to_their_submitters(tmp_path):
     assert entry_files(entries["submission_11"]) == {"hw.ipynb": b"# submission_11\n"}
 
 
-def test_a_zipped_export_is_read_the_same_and_unsafe_names_stay_inside(tmp_path):
+def test_a_zipped_export_is_read_the_same_and_unsafe_names_stay_inside(tmp_path, monkeypatch):
     export = gradescope_folder(tmp_path)
     archive = tmp_path / "export.zip"
     with zipfile.ZipFile(archive, "w") as out:
@@ -75,13 +76,20 @@ def test_a_zipped_export_is_read_the_same_and_unsafe_names_stay_inside(tmp_path)
         out.writestr("../escaped.py", "x = 1\n")
         out.writestr("assignment_9_export/submission_12/../../../escaped2.py", "x = 1\n")
         out.writestr("/absolute.py", "x = 1\n")
+    # The export is unpacked in a temporary folder made inside `unpack`: whatever is left there
+    # afterwards escaped the unpacked copy, which is removed as a whole.
+    unpack = tmp_path / "unpack"
+    unpack.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(unpack))
     with open_input(archive) as source:
         keys = [e.key for e in source.entries]
         root = source.root
         files = entry_files(next(e for e in source.entries if e.key == "submission_12"))
+    assert root.is_relative_to(unpack)
     assert keys == ["submission_11", "submission_12", "submission_13", "submission_99"]
     assert files == {"graph.py": b"# submission_12\n"}
     assert not root.exists()  # the unpacked copy is removed afterwards
+    assert list(unpack.iterdir()) == []
     assert not (tmp_path.parent / "escaped.py").exists() and not (tmp_path / "escaped2.py").exists()
     assert not Path("/absolute.py").exists()
 
