@@ -36,7 +36,6 @@ _HEADER_LEN = struct.Struct(">Q")
 # Plain numeric dtypes only: no objects, strings, structured records, datetimes or complex.
 # Spelled out (these are numpy's little-endian dtype strings) so that importing the codec does not
 # import numpy: a worker grading a pure-Python submission never loads it (0.1 s of CPU each).
-_DTYPE_CODES = ("?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")
 _ALLOWED_DTYPES = frozenset(
     ("|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f2", "<f4", "<f8")
 )
@@ -51,7 +50,7 @@ def _numpy():
 
 @functools.lru_cache(maxsize=1)
 def _numpy_scalars(np) -> frozenset:
-    return frozenset(np.dtype(code).type for code in _DTYPE_CODES)
+    return frozenset(np.dtype(code).type for code in _ALLOWED_DTYPES)
 
 
 class CodecError(Exception):

@@ -35,7 +35,6 @@ class Submission:
         # timeout, and a few of them would use up the whole submission's time budget.
         self._hung: dict[str, SubmissionError] = {}
         self._installed: set[tuple[str, str]] = set()
-        self._kept: dict[str, Any] = {}
         self._remembered: dict = {}
         try:
             self.loaded = load_submission(
@@ -125,9 +124,19 @@ class Submission:
         For large inputs several driver calls share (a training set): drivers must not change it,
         or copy it first, since every call sees the same array.
         """
-        if name not in self._kept:
-            self._kept[name] = self._sb().keep(name, value)
-        return self._kept[name]
+
+        def send() -> Any:
+            try:
+                return self._sb().keep(name, value)
+            except SubmissionError as exc:  # its message would name our request, not your code
+                raise exc.with_message(
+                    f"Your code's process stopped while the grader was handing it data ({exc.message}). "
+                    "This happens when the definitions the grader runs (imports, functions, constants) "
+                    "use up most of the memory or leave work running in the background: move any "
+                    "large computation into a function."
+                ) from None
+
+        return self.once(("keep", name), send)
 
     def driver(
         self, name: str, *args: Any, exercises: str, timeout: float | None = None, **kwargs: Any

@@ -356,7 +356,7 @@ def test_worker_takes_site_packages_and_pth_paths_but_runs_no_pth_code(tmp_path)
     script = (
         "import json, sys; sys.path.insert(0, sys.argv[1]); import worker;"
         "worker._add_site_packages([sys.argv[2], sys.argv[2]]);"
-        "print(json.dumps({'path': sys.path, 'exit': callable(exit), 'site_ran': sys.flags.no_site == 0}))"
+        "print(json.dumps({'path': sys.path, 'exit': callable(exit), 'quit': callable(quit)}))"
     )
     out = subprocess.run(
         [sys.executable, "-I", "-S", "-c", script, str(ENGINE_DIR), str(site_dir)],
@@ -369,4 +369,4 @@ def test_worker_takes_site_packages_and_pth_paths_but_runs_no_pth_code(tmp_path)
     assert str(site_dir / "vendored") in seen["path"]
     assert not any(p.endswith("not-there") for p in seen["path"])
     assert not marker.exists(), "a .pth import line ran in the worker"
-    assert seen["exit"] and not seen["site_ran"]
+    assert seen["exit"] and seen["quit"]  # site's builtins, which -S alone would leave out
