@@ -226,7 +226,9 @@ def _stand_ins(package: str) -> dict[str, object]:
 
 def _require_full_marks(results: dict, solution: Path) -> None:
     failing = [t["name"] for t in results.get("tests", []) if t.get("score") != t.get("max_score")]
-    if failing or not results.get("tests"):
+    # A session that broke writes tests worth 0 of 0, which would look like full marks.
+    broken = (results.get("extra_data") or {}).get("autograder_error")
+    if failing or broken or not results.get("tests"):
         raise KitError(
             f"the kit's answers are recorded on a correct submission, but {solution.name} fails "
             + (", ".join(failing[:5]) if failing else "to be graded")
@@ -267,7 +269,8 @@ def _guide(info: GraderInfo, notebook: str) -> str:
     return f"""# Checking your work before you submit: {info.title}
 
 This folder is the student kit of `{info.name}`: the handout ({notebook}) and what it takes to run
-the assignment's visible tests on your work, offline, on your own computer.
+the assignment's visible tests on your work, offline, on your own computer. It needs Linux (on
+Windows, use WSL; macOS is not tested), because your code runs in a Linux sandbox.
 
 1. Once: `pip install -r requirements.txt` (Python 3.10 or newer).
 2. From this folder: `python -m graders check {notebook}` (or your .py export, a folder or a zip).

@@ -8,11 +8,10 @@ offers. The checks run exactly as `nngrade check` runs them: student code in the
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-from rich.console import Console
 
 from graders import __version__
 
@@ -36,9 +35,27 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the kit's one command; returns the process exit code."""
     args = _parser().parse_args(argv)
-    from graders.engine.discovery import available
-    from graders.engine.grading import grade  # imports pytest: only once a command runs
-    from graders.engine.report import show
+    if os.name != "posix" or not sys.platform.startswith("linux"):
+        print(
+            "python -m graders: the checks run your code in a Linux sandbox, which this computer "
+            f"({sys.platform}) does not have. On Windows, run them in WSL (Ubuntu); otherwise your "
+            "visible tests still run when you submit.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        from rich.console import Console
+
+        from graders.engine.discovery import available
+        from graders.engine.grading import grade  # imports pytest: only once a command runs
+        from graders.engine.report import show
+    except ImportError as exc:
+        print(
+            f"python -m graders: {exc.name or exc} is not installed. From this folder, run once: "
+            "pip install -r requirements.txt",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
 
     submission = Path(args.submission)
     if not submission.exists():

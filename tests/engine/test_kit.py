@@ -421,3 +421,28 @@ def test_other_kits_grade_as_the_repository_does(tmp_path, assignment, wrong):
     assert visible_results(got) == visible_results(want)
     assert any(t["score"] < t["max_score"] for t in got["tests"])
     assert (b"torch" in contents["requirements.txt"]) == (assignment == "gradient_descent")
+
+
+def test_the_kit_command_says_what_to_do_off_linux_or_without_its_packages(tmp_path, monkeypatch, capsys):
+    from graders.engine import kit_cli
+
+    notebook = tmp_path / "hw.ipynb"
+    notebook.write_text("{}", encoding="utf-8")
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert kit_cli.main(["check", str(notebook)]) == kit_cli.EXIT_USAGE
+    assert "run them in WSL" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setitem(sys.modules, "rich.console", None)  # as if requirements.txt was never installed
+    assert kit_cli.main(["check", str(notebook)]) == kit_cli.EXIT_USAGE
+    told = capsys.readouterr().err
+    assert "rich.console is not installed" in told and "pip install -r requirements.txt" in told
+
+
+def test_a_kit_is_never_recorded_on_a_grading_session_that_broke(tmp_path):
+    from graders.engine.kit import KitError, _require_full_marks
+    from graders.engine.results import failure_results
+
+    broken = failure_results("Grading stopped because of a problem in the autograder.", "Traceback ...")
+    assert broken["tests"] and all(t["score"] == t["max_score"] for t in broken["tests"])  # looks perfect
+    with pytest.raises(KitError, match="fails to be graded"):
+        _require_full_marks(broken, tmp_path / "solution.py")
