@@ -13,6 +13,7 @@ from graders.engine.discovery import available, find
 from graders.engine.errors import UnknownAssignment
 from graders.engine.grading import grade
 from graders.engine.loading import LoadError, load_submission
+from graders.engine.notebook_table import HIDDEN_NOTE
 from graders.engine.report import show
 from graders.engine.results import ResultsError, load_results
 
@@ -75,7 +76,7 @@ def check_command(args: argparse.Namespace) -> int:
     name = args.assignment or _infer(submission)
     results = grade(name, submission, data=args.data, visible_only=True)
     show(results, console, include_hidden=False, title=f"Visible checks for {name}: {submission.name}")
-    console.print("Hidden tests are not run here; they count towards your grade after you submit.")
+    console.print(HIDDEN_NOTE)
     return EXIT_OK
 
 

@@ -35,11 +35,10 @@ import tempfile
 from pathlib import Path
 
 import graders
-from graders.engine.notebook_table import html_report, totals, visible_tests
+from graders.engine.notebook_table import HIDDEN_NOTE, html_report, totals, visible_tests
 
 SESSION_FILE = "this_notebook.ipynb"
 EXIT_OK, EXIT_USAGE = 0, 2
-HIDDEN_NOTE = "Hidden tests are not run here; they count towards your grade after you submit."
 STOP_GRACE_SECONDS = 5  # after an interrupt, time the grader gets to stop its sandbox before a kill
 # nngrade's own import, on a line of its own at top level. The sandbox refuses to import graders,
 # so left in, it would only add an "import not available" line to every check's notes.
@@ -200,8 +199,9 @@ def run_grader(assignment: str, submission: Path, data: str | os.PathLike | None
         raise LiveCheckError(errors.strip().splitlines()[-1] if errors.strip() else "the checker refused")
     if not out.is_file():
         raise LiveCheckError(
-            f"The checker stopped without results (exit code {process.returncode}). "
-            f"Its last output:\n{errors[-3000:]}"
+            f"The checker stopped without results (exit code {process.returncode}). Save the notebook "
+            "and run `nngrade check YOUR_NOTEBOOK.ipynb` in a terminal; if that fails too, send this "
+            f"message to the course staff. The checker's last output:\n{errors[-3000:]}"
         )
     return json.loads(out.read_text(encoding="utf-8"))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 VISIBLE = "visible"
+HIDDEN_NOTE = "Hidden tests are not run here; they count towards your grade after you submit."
 HINT_CHARS = 500  # a hint longer than this is cut; the whole message stays in the returned results
 _CELL = "text-align:left;vertical-align:top;padding:2px 8px;border-bottom:1px solid #ddd"
 _HINT = _CELL + ";white-space:pre-wrap;font-family:monospace;font-size:90%"
@@ -67,7 +68,7 @@ def html_report(results: dict, title: str, footnote: str = "") -> str:
         f'<table style="border-collapse:collapse"><thead><tr>{head}</tr></thead>',
         f"<tbody>{rows}</tbody></table>",
         f"<p><b>Score: {earned:g} / {possible:g}</b> on the visible tests ({passed} of {len(tests)} passed). "
-        "Hidden tests are not run here; they count towards your grade after you submit.</p>",
+        f"{escape(HIDDEN_NOTE)}</p>",
     ]
     notes = (results.get("output") or "").strip()
     if notes:
