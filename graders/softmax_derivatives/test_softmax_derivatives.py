@@ -114,8 +114,8 @@ def check_jacobian(submission, z):
     probs = ref.softmax(z)[:, 0]
     variants = {
         "only the diagonal ŷ_k (1 − ŷ_k) is filled in": np.diag(np.diag(expected)),
-        "off-diagonal entries +ŷ_k ŷ_i instead of −ŷ_k ŷ_i": 2 * np.diag(np.diag(expected)) - expected,
-        "diag(ŷ) without the term − ŷ ŷᵀ": np.diag(probs),
+        "the off-diagonal entries are +ŷ_k ŷ_i, not −ŷ_k ŷ_i": 2 * np.diag(np.diag(expected)) - expected,
+        "the term −ŷ ŷᵀ is left out (only diag(ŷ) is there)": np.diag(probs),
     }
     for row in range(k):
         result = check_gradient(
