@@ -19,6 +19,7 @@ and when the batch dies (even by SIGKILL), and on Ctrl-C.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib.util
 import json
@@ -49,26 +50,42 @@ def grader_fingerprint(assignment: str, grader_dir: str | None = None) -> dict:
     from graders.engine.discovery import find
 
     folders = [find(assignment).folder] + ([Path(grader_dir).resolve()] if grader_dir else [])
-    files = [
+    files = tuple(
         p
         for folder in folders
         for p in sorted(folder.rglob("*"))
         if p.is_file() and "__pycache__" not in p.relative_to(folder).parts
-    ]
-    files += _reference_files([p for p in files if p.suffix == ".py"])
+    )
+    # A batch asks once per submission (11 ms of reading and parsing each time): the hash is worked
+    # out again only when a file that could be in it changes size or modification time.
+    root = _reference_root()
+    watched = files + (tuple(sorted(root.rglob("*.py"))) if root else ())
+    stamp = tuple((str(p), st.st_mtime_ns, st.st_size) for p in watched for st in [p.stat()])
+    return {"version": graders.__version__, "hash": _content_hash(files, stamp)}
+
+
+@functools.lru_cache(maxsize=16)
+def _content_hash(files: tuple[Path, ...], stamp: tuple) -> str:
+    """sha256 over the grader's files and the reference modules they import; `stamp` is the cache key."""
     digest = hashlib.sha256()
-    for path in files:
+    for path in [*files, *_reference_files([p for p in files if p.suffix == ".py"])]:
         digest.update(f"{path.name}\0".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return {"version": graders.__version__, "hash": digest.hexdigest()}
+    return digest.hexdigest()
+
+
+def _reference_root() -> Path | None:
+    spec = importlib.util.find_spec("reference")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _reference_files(sources: list[Path]) -> list[Path]:
     """The `reference` modules these grader files import (found on disk, never imported here)."""
-    spec = importlib.util.find_spec("reference")
-    if spec is None or not spec.submodule_search_locations:
+    root = _reference_root()
+    if root is None:
         return []
-    root = Path(next(iter(spec.submodule_search_locations)))
     names = set()
     for source in sources:
         for node in ast.walk(ast.parse(source.read_bytes())):
