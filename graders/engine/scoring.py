@@ -50,6 +50,13 @@ def item_info(item: pytest.Item) -> ItemInfo:
     points = _marker_arg(item, "points", None)
     if points is None or isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
         raise pytest.UsageError(f"{item.nodeid}: needs @pytest.mark.points(n) with n >= 0, got {points!r}")
+    if item.get_closest_marker("xfail") is not None:
+        # pytest rewrites an xfail's report after the plugin has scored it: the points would follow
+        # pytest's bookkeeping, not the grader's intent.
+        raise pytest.UsageError(
+            f"{item.nodeid}: @pytest.mark.xfail has no meaning in a grader; a test earns its points or "
+            "not (raise PartialCredit for part of them, or leave the test out)"
+        )
     visibility = _marker_arg(item, "visibility", "visible")
     if visibility not in VISIBILITIES:
         raise pytest.UsageError(f"{item.nodeid}: visibility {visibility!r} is not one of {VISIBILITIES}")
