@@ -89,20 +89,23 @@ def reference_module(master: Master) -> str:
 
 
 def _sandbox_arguments(master: Master) -> str:
-    fields = {f.name: f.type for f in dataclasses.fields(SandboxConfig)}
+    defaults = SandboxConfig()
+    known = [f.name for f in dataclasses.fields(SandboxConfig)]
     arguments = []
     for key in sorted(master.sandbox):
         value = master.sandbox[key]
-        if key not in fields:
-            known = ", ".join(fields)
-            raise AuthoringError(f"{master.filename}: nngrade.sandbox.{key} is not one of {known}")
-        if not isinstance(value, (int, float, str, bool, type(None))):
-            raise AuthoringError(f"{master.filename}: nngrade.sandbox.{key} must be a plain value")
+        if key not in known:
+            raise AuthoringError(f"{master.filename}: nngrade.sandbox.{key} is not one of {', '.join(known)}")
+        # The value must be of its default's kind: a whole number will do for seconds, and the
+        # sandbox user may be None (no separate user).
+        default = getattr(defaults, key)
+        kinds = {float: (int, float), str: (str, type(None))}.get(type(default), type(default))
+        if (type(value) is bool) != (type(default) is bool) or not isinstance(value, kinds):
+            raise AuthoringError(
+                f"{master.filename}: nngrade.sandbox.{key} must be like its default "
+                f"{default!r}, not {value!r}"
+            )
         arguments.append(f"{key}={_literal(value)}")
-    try:
-        SandboxConfig(**master.sandbox)
-    except TypeError as exc:
-        raise AuthoringError(f"{master.filename}: nngrade.sandbox: {exc}") from None
     return ", ".join(arguments)
 
 

@@ -239,6 +239,7 @@ def _on_stop(signum, frame) -> None:
 def _child(request: dict) -> dict:
     from graders.engine import grading  # pytest and the sandbox: only in the grading process
     from graders.engine.loading import LoadError, load_submission
+    from graders.engine.plugin import GRADER_ERROR_TEST
 
     info = grading.find(request["assignment"])
     status, message = "graded", ""
@@ -259,7 +260,7 @@ def _child(request: dict) -> dict:
         status, message = "crashed", "\n".join(detail)[-STAFF_DETAIL_CHARS:]
     elif status == "graded":
         tests = results.get("tests", [])
-        broken = [t for t in tests if t.get("name", "").startswith("Autograder error details")]
+        broken = [t for t in tests if t.get("name") == GRADER_ERROR_TEST]
         if broken:
             message = "the grader raised an internal error in a test:\n" + broken[0].get("output", "")
             message = message[:STAFF_DETAIL_CHARS]

@@ -29,7 +29,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -343,12 +342,3 @@ def run_kit_check(
     found = json.loads(results.read_text(encoding="utf-8"))
     results.unlink()
     return found
-
-
-def unpack(kit_zip: Path, folder: Path) -> Path:
-    """Extract a kit zip into `folder` (created), keeping the modes it records; the folder."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(kit_zip) as archive:
-        archive.extractall(folder)
-    return folder
-

@@ -25,6 +25,7 @@ from graders.engine.scoring import MARKERS, PartialCredit, item_info
 from graders.engine.submission import Submission
 
 PLUGIN_NAME = "nngrade-grading"
+GRADER_ERROR_TEST = "Autograder error details (staff only)"  # the hidden test that carries them
 GRADER_ERROR = (
     "The autograder hit an internal error in this test; this is not a problem with your code. "
     "The course staff can see the details."
@@ -230,7 +231,7 @@ class GradingSession:
         if self.grader_errors:
             outcomes.append(
                 TestOutcome(
-                    name="Autograder error details (staff only)",
+                    name=GRADER_ERROR_TEST,
                     max_score=0.0,
                     score=0.0,
                     status="failed",

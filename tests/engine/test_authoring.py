@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -170,6 +172,14 @@ def test_unbalanced_markers_name_the_cell_and_line(tmp_path, source, expected):
         (lambda nb: nb["metadata"]["nngrade"].update(name="no-dash"), "must be a Python identifier"),
         (lambda nb: nb["metadata"]["nngrade"].update(sandbox={"cpu": 3}), "sandbox.cpu is not one of"),
         (
+            lambda nb: nb["metadata"]["nngrade"].update(sandbox={"call_timeout": "soon"}),
+            "sandbox.call_timeout must be like its default 5.0, not 'soon'",
+        ),
+        (
+            lambda nb: nb["metadata"]["nngrade"].update(sandbox={"memory_bytes": True}),
+            "sandbox.memory_bytes must be like its default",
+        ),
+        (
             lambda nb: cell_named(nb, "hidden")["metadata"].update(tags=["tests-hidden"]),
             "cell 10 (id 'hidden'): unknown tag 'tests-hidden'",
         ),
@@ -190,7 +200,18 @@ def test_unbalanced_markers_name_the_cell_and_line(tmp_path, source, expected):
             "cell 8 (id 'grader'): tags grader, test conflict; a cell has one role",
         ),
     ],
-    ids=["metadata", "name", "sandbox", "tag-typo", "own-visibility", "no-tests", "no-pytest", "roles"],
+    ids=[
+        "metadata",
+        "name",
+        "sandbox",
+        "sandbox-type",
+        "sandbox-bool",
+        "tag-typo",
+        "own-visibility",
+        "no-tests",
+        "no-pytest",
+        "roles",
+    ],
 )
 def test_a_bad_master_is_refused_with_a_message_saying_what_to_change(tmp_path, change, expected):
     notebook = toy_notebook()
@@ -223,6 +244,23 @@ def test_the_student_notebook_has_no_solution_no_hidden_test_and_no_output(tmp_p
 def test_the_build_is_deterministic_and_a_rewrite_changes_nothing(tmp_path):
     master = save(tmp_path, toy_notebook())
     assert build(master) == build(master)
+    # Set and dict order could vary only between interpreters (hash seeds), not within one.
+    script = (
+        "import json, sys; from pathlib import Path; from graders.engine.authoring import build;"
+        "print(json.dumps(sorted((str(k), v if isinstance(v, str) else v.decode()) "
+        "for k, v in build(Path(sys.argv[1])).items())))"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(master)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(seen) == 1
     out = tmp_path / "out"
     first, second = write(build(master), out), write(build(master), out)
     assert [changed for _, changed in first] == [True] * 4
