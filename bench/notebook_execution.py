@@ -236,7 +236,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
     parser.add_argument(
-        "--epochs", type=int, default=HANDOUT_EPOCHS, help=f"per model (default: {HANDOUT_EPOCHS}, as the handout)"
+        "--epochs",
+        type=int,
+        default=HANDOUT_EPOCHS,
+        help=f"per model (default {HANDOUT_EPOCHS}, as in the handout)",
     )
     parser.add_argument("--no-write", action="store_true", help="print only; do not append to docs")
     parser.add_argument("--execute-only", type=Path, help=argparse.SUPPRESS)
